@@ -1,0 +1,321 @@
+"""The one base view every admin screen inherits: labels, pickers, validation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import flash
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import RelationshipProperty, joinedload
+from wtforms import validators
+
+from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.extensions import db
+from app.models.base import LabelledEnum
+
+log = logging.getLogger(__name__)
+
+#: Columns managed by the application, never typed by a person.
+SYSTEM_COLUMNS = ("created_at", "updated_at", "version")
+
+
+def _fmt_date(view, value, name=None) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _fmt_datetime(view, value, name=None) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(PARIS)
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def _fmt_bool(view, value, name=None) -> str:
+    return "Oui" if value else "Non"
+
+
+def _fmt_decimal(view, value, name=None) -> str:
+    text = f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def _fmt_enum(view, value, name=None) -> str:
+    return str(value.value)
+
+
+def _fmt_list(view, values, name=None) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+TYPE_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
+TYPE_FORMATTERS.update(
+    {
+        type(None): typefmt.empty_formatter,
+        bool: _fmt_bool,
+        datetime: _fmt_datetime,
+        date: _fmt_date,
+        Decimal: _fmt_decimal,
+        LabelledEnum: _fmt_enum,
+        list: _fmt_list,
+    }
+)
+DETAIL_FORMATTERS = dict(TYPE_FORMATTERS)
+
+
+def model_labels(model) -> dict[str, str]:
+    """French labels declared in ``info={"label": ...}`` on columns and relations."""
+    labels: dict[str, str] = {}
+    mapper = sa.inspect(model)
+    for prop in mapper.attrs:
+        info = getattr(prop, "info", None) or {}
+        label = info.get("label")
+        if label is None and hasattr(prop, "columns"):
+            label = prop.columns[0].info.get("label")
+        if label:
+            labels[prop.key] = label
+    labels.setdefault("id", "N°")
+    return labels
+
+
+def default_search_fields(model) -> list[str]:
+    """Columns a picker searches when the target model declares none."""
+    declared = getattr(model, "__search__", None)
+    if declared:
+        return list(declared)
+    names = [
+        c.key
+        for c in sa.inspect(model).columns
+        if isinstance(c.type, sa.String) and not isinstance(c.type, sa.Enum)
+    ]
+    return names[:3] or ["id"]
+
+
+class SecuredModelView(ModelView):
+    """Base of every admin view. Access rules live in ``app.auth``."""
+
+    page_size = 50
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    create_modal = False
+    edit_modal = False
+    details_modal = False
+    model_form_converter = FrenchModelConverter
+    filter_converter = FrenchFilterConverter()
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_display_pk = False
+    named_filter_urls = True
+    #: Pairs (earlier, later, message) checked on submit.
+    date_order_checks: tuple[tuple[str, str, str], ...] = ()
+    #: Numeric fields that may not be negative.
+    non_negative_fields: tuple[str, ...] = ()
+
+    def __init__(self, model, session=None, **kwargs):
+        kwargs.setdefault("name", getattr(model, "__label_plural__", model.__name__))
+        labels = model_labels(model)
+        labels.update(self.column_labels or {})
+        self.column_labels = labels
+        self._auto_configure(model)
+        super().__init__(model, session or db, **kwargs)
+
+    # ----- automatic defaults, so a new model needs no extra configuration
+    def _auto_configure(self, model) -> None:
+        mapper = sa.inspect(model)
+        many_to_one = [
+            p.key
+            for p in mapper.relationships
+            if isinstance(p, RelationshipProperty) and p.direction.name == "MANYTOONE"
+        ]
+        collections = [
+            p.key for p in mapper.relationships if p.direction.name != "MANYTOONE"
+        ]
+        if self.form_excluded_columns is None or not self.form_excluded_columns:
+            inline_names = {
+                getattr(i, "model", i[0] if isinstance(i, tuple) else i).__tablename__
+                for i in (self.inline_models or ())
+            }
+            keep = set(getattr(self, "form_collections", ()) or ())
+            self.form_excluded_columns = [
+                *SYSTEM_COLUMNS,
+                *[c for c in collections if c not in keep and c not in inline_names],
+            ]
+        refs = dict(self.form_ajax_refs or {})
+        for key in many_to_one:
+            if key not in refs:
+                target = mapper.relationships[key].mapper.class_
+                refs[key] = {
+                    "fields": default_search_fields(target),
+                    "page_size": 10,
+                    "placeholder": "Rechercher…",
+                    "minimum_input_length": 0,
+                }
+        self.form_ajax_refs = refs
+        if self.column_list is None:
+            self.column_list = [
+                c.key
+                for c in mapper.column_attrs
+                if c.key not in SYSTEM_COLUMNS
+                and c.key != "id"
+                and not c.key.endswith("_id")
+            ] + many_to_one
+        if self.column_searchable_list is None or not self.column_searchable_list:
+            self.column_searchable_list = default_search_fields(model)
+        if self.column_details_exclude_list is None:
+            self.column_details_exclude_list = ["version"]
+        if self.column_export_exclude_list is None:
+            self.column_export_exclude_list = ["version"]
+        if self.column_default_sort is None:
+            self.column_default_sort = ("id", True)
+        args = dict(self.form_args or {})
+        for name in self.non_negative_fields:
+            spec = dict(args.get(name, {}))
+            spec.setdefault("validators", []).append(
+                validators.NumberRange(min=0, message="La valeur doit être positive.")
+            )
+            args[name] = spec
+        self.form_args = args
+
+    # ----- queries: load what the list shows in the same query (no N+1)
+    def _eager_options(self):
+        mapper = sa.inspect(self.model)
+        opts = []
+        for name in self.column_list or ():
+            key = name if isinstance(name, str) else name[0]
+            rel = mapper.relationships.get(key)
+            if rel is None or rel.direction.name != "MANYTOONE":
+                continue
+            loader = joinedload(getattr(self.model, key))
+            target = rel.mapper.class_
+            for sub in getattr(target, "__str_relations__", ()):
+                sub_rel = rel.mapper.relationships[sub]
+                sub_loader = loader.joinedload(getattr(target, sub))
+                for sub2 in getattr(sub_rel.mapper.class_, "__str_relations__", ()):
+                    sub_loader.joinedload(getattr(sub_rel.mapper.class_, sub2))
+                opts.append(sub_loader)
+            opts.append(loader)
+        for sub in getattr(self.model, "__str_relations__", ()):
+            if sub not in (self.column_list or ()):
+                opts.append(joinedload(getattr(self.model, sub)))
+        return opts
+
+    def get_query(self):
+        query = super().get_query()
+        opts = self._eager_options()
+        return query.options(*opts) if opts else query
+
+    # ----- validation: field errors in French rather than database errors
+    def validate_form(self, form) -> bool:
+        ok = super().validate_form(form)
+        if not ok:
+            return False
+        ok = self._check_date_order(form) and ok
+        ok = self._check_uniques(form) and ok
+        ok = self.extra_validation(form) and ok
+        return ok
+
+    def extra_validation(self, form) -> bool:
+        """Hook for view-specific rules; add errors to fields and return False."""
+        return True
+
+    def _check_date_order(self, form) -> bool:
+        ok = True
+        for earlier, later, message in self.date_order_checks:
+            a = getattr(form, earlier, None)
+            b = getattr(form, later, None)
+            if a is None or b is None or a.data is None or b.data is None:
+                continue
+            if b.data < a.data:
+                b.errors = [*list(b.errors or []), message]
+                ok = False
+        return ok
+
+    def _editing_id(self):
+        from flask import request
+
+        return request.args.get("id")
+
+    def _check_uniques(self, form) -> bool:
+        ok = True
+        table = self.model.__table__
+        current_id = self._editing_id()
+        for constraint in table.constraints:
+            if not isinstance(constraint, sa.UniqueConstraint):
+                continue
+            cols = [c.key for c in constraint.columns]
+            values = {}
+            field = None
+            for col in cols:
+                attr = col[:-3] if col.endswith("_id") else col
+                f = getattr(form, col, None) or getattr(form, attr, None)
+                if f is None:
+                    break
+                data = f.data
+                if hasattr(data, "id") and col.endswith("_id"):
+                    data = data.id
+                if data is None or data == "":
+                    break
+                values[col] = data
+                field = field or f
+            else:
+                if field is None:
+                    continue
+                stmt = sa.select(sa.func.count()).select_from(table)
+                for col, value in values.items():
+                    stmt = stmt.where(table.c[col] == value)
+                if current_id is not None:
+                    try:
+                        stmt = stmt.where(table.c.id != int(current_id))
+                    except ValueError:
+                        pass
+                if db.session.execute(stmt).scalar():
+                    field.errors = [
+                        *list(field.errors or []),
+                        self.unique_message(cols),
+                    ]
+                    ok = False
+        return ok
+
+    def unique_message(self, cols: list[str]) -> str:
+        labels = [
+            self.column_labels.get(c[:-3] if c.endswith("_id") else c, c) for c in cols
+        ]
+        if len(labels) == 1:
+            return f"Cette valeur de « {labels[0]} » est déjà utilisée."
+        return (
+            "Un enregistrement existe déjà avec ces valeurs : "
+            + ", ".join(f"« {lbl} »" for lbl in labels)
+            + "."
+        )
+
+    # ----- errors: never show database text
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, IntegrityError):
+            log.warning("Integrity error in %s: %s", self.endpoint, exc)
+            flash(
+                "L'enregistrement n'a pas pu être fait : il contredit une règle "
+                "(valeur déjà utilisée, fiche liée manquante ou utilisée ailleurs). "
+                "Vos saisies sont conservées ci-dessous.",
+                "error",
+            )
+            return True
+        log.exception("Error in admin view %s", self.endpoint)
+        flash(
+            "L'opération n'a pas pu aboutir à cause d'une erreur interne ; "
+            "elle a été consignée. Vos saisies sont conservées.",
+            "error",
+        )
+        return True
+
+
+def linkify(url: str | None) -> Markup | str:
+    if not url:
+        return ""
+    return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url)

@@ -1,0 +1,166 @@
+"""Admin screens of the "Réunions" area."""
+
+from __future__ import annotations
+
+from flask_admin.model.form import InlineFormAdmin
+from wtforms import validators
+
+from app.admin.base import SecuredModelView, linkify, model_labels
+from app.models import Attendance, Decision
+
+URL_VALIDATORS = [
+    validators.Optional(),
+    validators.URL(require_tld=False, message="Adresse web invalide (https://…)."),
+]
+
+
+class AttendanceInline(InlineFormAdmin):
+    form_columns = ["id", "member", "status", "guest"]
+    column_labels = model_labels(Attendance)
+    form_ajax_refs = {
+        "member": {"fields": ["last_name", "first_name", "email"], "page_size": 10}
+    }
+
+
+class DecisionInline(InlineFormAdmin):
+    form_columns = ["id", "text", "due_on", "asap", "position"]
+    column_labels = model_labels(Decision)
+
+
+def duplicate_attendance_errors(entries) -> bool:
+    """Mark the second occurrence of a member in attendance sub-forms."""
+    ok = True
+    seen = set()
+    for entry in entries:
+        sub = entry.form
+        member = sub.member.data
+        if member is None:
+            continue
+        if member.id in seen:
+            sub.member.errors = [
+                *sub.member.errors,
+                "Ce membre figure déjà dans la liste de présence.",
+            ]
+            ok = False
+        seen.add(member.id)
+    return ok
+
+
+def decision_errors(entries) -> bool:
+    ok = True
+    for entry in entries:
+        sub = entry.form
+        if not (sub.text.data or "").strip():
+            sub.text.errors = [*sub.text.errors, "Le texte de la décision est requis."]
+            ok = False
+        if sub.asap.data and sub.due_on.data:
+            sub.due_on.errors = [
+                *sub.due_on.errors,
+                "Choisissez une date ou « dès que possible », pas les deux.",
+            ]
+            ok = False
+    return ok
+
+
+class MeetingView(SecuredModelView):
+    column_list = ["starts_at", "group", "kind", "place", "status", "objective"]
+    column_searchable_list = ["place", "objective", "group.name"]
+    column_filters = ["starts_at", "kind", "status", "group.name"]
+    column_default_sort = ("starts_at", True)
+    column_sortable_list = [
+        "starts_at",
+        ("group", "group.name"),
+        "kind",
+        "place",
+        "status",
+    ]
+    column_labels = {"group.name": "Groupe"}
+    form_columns = [
+        "group",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "place",
+        "status",
+        "objective",
+        "author",
+        "context",
+        "exchanges",
+        "documents_url",
+        "next_meeting",
+        "attendances",
+        "decisions",
+    ]
+    inline_models = [AttendanceInline(Attendance), DecisionInline(Decision)]
+    form_args = {
+        "documents_url": {"validators": URL_VALIDATORS},
+        "place": {"validators": [validators.Length(max=255)]},
+    }
+    form_ajax_refs = {
+        "group": {"fields": ["name"], "page_size": 10},
+        "author": {"fields": ["last_name", "first_name"], "page_size": 10},
+        "next_meeting": {"fields": ["place", "objective"], "page_size": 10},
+    }
+    column_formatters = {"documents_url": lambda v, c, m, n: linkify(m.documents_url)}
+    column_formatters_detail = column_formatters
+    date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
+
+    def extra_validation(self, form) -> bool:
+        ok = duplicate_attendance_errors(form.attendances.entries)
+        ok = decision_errors(form.decisions.entries) and ok
+        nxt = form.next_meeting.data
+        if nxt is not None and form.starts_at.data is not None:
+            if nxt.starts_at <= form.starts_at.data:
+                form.next_meeting.errors = [
+                    *form.next_meeting.errors,
+                    "La prochaine réunion doit être postérieure à celle-ci.",
+                ]
+                ok = False
+        return ok
+
+
+class AttendanceView(SecuredModelView):
+    column_list = ["meeting", "member", "status", "guest"]
+    column_searchable_list = ["member.last_name", "member.first_name"]
+    column_filters = ["status", "guest", "meeting.starts_at"]
+    column_sortable_list = [
+        ("meeting", "meeting.starts_at"),
+        ("member", "member.last_name"),
+        "status",
+    ]
+    column_default_sort = ("id", True)
+    column_labels = {
+        "member.last_name": "Nom du membre",
+        "member.first_name": "Prénom du membre",
+        "meeting.starts_at": "Date de la réunion",
+    }
+    form_columns = ["meeting", "member", "status", "guest"]
+    form_ajax_refs = {
+        "meeting": {"fields": ["place", "objective"], "page_size": 10},
+        "member": {"fields": ["last_name", "first_name", "email"], "page_size": 10},
+    }
+
+
+class DecisionView(SecuredModelView):
+    column_list = ["meeting", "text", "due_on", "asap"]
+    column_searchable_list = ["text"]
+    column_filters = ["due_on", "asap"]
+    column_default_sort = ("id", True)
+    form_columns = ["meeting", "text", "due_on", "asap", "position"]
+    form_ajax_refs = {"meeting": {"fields": ["place", "objective"], "page_size": 10}}
+
+    def extra_validation(self, form) -> bool:
+        ok = True
+        if not (form.text.data or "").strip():
+            form.text.errors = [
+                *form.text.errors,
+                "Le texte de la décision est requis.",
+            ]
+            ok = False
+        if form.asap.data and form.due_on.data:
+            form.due_on.errors = [
+                *form.due_on.errors,
+                "Choisissez une date ou « dès que possible », pas les deux.",
+            ]
+            ok = False
+        return ok

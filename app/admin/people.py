@@ -1,0 +1,137 @@
+"""Admin screens of the "Personnes" area."""
+
+from __future__ import annotations
+
+from flask_admin.model.form import InlineFormAdmin
+
+from app.admin.base import SecuredModelView, model_labels
+from app.admin.fields import display_phone, email_validator, phone_validator
+from app.models import Membership
+
+
+class OrganisationView(SecuredModelView):
+    column_list = ["name", "kind", "town"]
+    column_searchable_list = ["name", "town"]
+    column_filters = ["kind", "town"]
+    column_default_sort = "name"
+    form_columns = ["name", "kind", "town"]
+
+
+class CollegeView(SecuredModelView):
+    column_list = ["name", "position"]
+    column_searchable_list = ["name"]
+    column_default_sort = "position"
+    form_columns = ["name", "position"]
+
+
+class MemberView(SecuredModelView):
+    column_list = [
+        "last_name",
+        "first_name",
+        "email",
+        "phone",
+        "organisation",
+        "college",
+        "town",
+        "role",
+        "left_on",
+    ]
+    column_searchable_list = ["last_name", "first_name", "email", "town"]
+    column_filters = ["role", "college.name", "town", "joined_on", "left_on"]
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_formatters = {"phone": lambda v, c, m, n: display_phone(m.phone)}
+    column_formatters_detail = column_formatters
+    form_columns = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "organisation",
+        "college",
+        "town",
+        "role",
+        "joined_on",
+        "left_on",
+        "notes",
+    ]
+    form_args = {
+        "email": {"validators": [email_validator]},
+        "phone": {"validators": [phone_validator]},
+    }
+    column_labels = {"college.name": "Collège"}
+    date_order_checks = (
+        ("joined_on", "left_on", "La date de départ précède la date d'entrée."),
+    )
+    form_ajax_refs = {
+        "organisation": {"fields": ["name", "town"], "page_size": 10},
+        "college": {"fields": ["name"], "page_size": 10},
+    }
+
+    def on_form_prefill(self, form, id):
+        # Show stored E.164 numbers in the familiar national layout.
+        if form.phone.data and not form.phone.raw_data:
+            form.phone.data = display_phone(form.phone.data)
+
+
+class MembershipInline(InlineFormAdmin):
+    form_columns = ["id", "member", "role", "since", "until"]
+    column_labels = model_labels(Membership)
+    form_ajax_refs = {
+        "member": {"fields": ["last_name", "first_name", "email"], "page_size": 10}
+    }
+
+
+class WorkingGroupView(SecuredModelView):
+    column_list = ["name", "active", "description"]
+    column_searchable_list = ["name", "description"]
+    column_filters = ["active"]
+    column_default_sort = "name"
+    form_columns = ["name", "description", "active", "memberships"]
+    inline_models = [MembershipInline(Membership)]
+
+    def extra_validation(self, form) -> bool:
+        ok = True
+        seen = set()
+        for entry in form.memberships.entries:
+            sub = entry.form
+            member = sub.member.data
+            if member is None:
+                continue
+            key = (member.id, sub.since.data)
+            if key in seen:
+                sub.member.errors = [
+                    *sub.member.errors,
+                    "Ce membre figure deux fois avec la même date de début.",
+                ]
+                ok = False
+            seen.add(key)
+            if sub.since.data and sub.until.data and sub.until.data < sub.since.data:
+                sub.until.errors = [
+                    *sub.until.errors,
+                    "La date de fin précède la date de début.",
+                ]
+                ok = False
+        return ok
+
+
+class MembershipView(SecuredModelView):
+    column_list = ["member", "group", "role", "since", "until"]
+    column_searchable_list = ["member.last_name", "member.first_name", "group.name"]
+    column_filters = ["role", "group.name", "since", "until"]
+    column_default_sort = [("group.name", False), ("member.last_name", False)]
+    column_sortable_list = [
+        ("member", "member.last_name"),
+        ("group", "group.name"),
+        "role",
+        "since",
+        "until",
+    ]
+    form_columns = ["member", "group", "role", "since", "until"]
+    column_labels = {
+        "member.last_name": "Nom du membre",
+        "member.first_name": "Prénom du membre",
+        "group.name": "Groupe",
+    }
+    date_order_checks = (
+        ("since", "until", "La date de fin précède la date de début."),
+    )

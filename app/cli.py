@@ -1,0 +1,57 @@
+"""Command-line interface: ``cdpl-gestion <command>`` or ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app():
+    from app import create_app
+
+    return create_app()
+
+
+@click.command("serve")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute."
+)
+@click.option("--port", default=5000, show_default=True, help="Port d'écoute.")
+@click.option("--threads", default=8, show_default=True, help="Fils de traitement.")
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Start the application under the waitress WSGI server."""
+    import waitress
+
+    app = current_app._get_current_object()
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(f"Base de données : {uri.split('@')[-1]}")
+    click.echo(f"cdpl-gestion est prêt : http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="cdpl-gestion")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the meeting of 16 April 2019 (demo data); running it twice changes nothing."""
+    from app.demo import load_demo
+
+    created = load_demo()
+    if created:
+        click.echo(
+            f"Données de démonstration chargées ({created} enregistrements créés)."
+        )
+    else:
+        click.echo("Données de démonstration déjà présentes : rien à faire.")
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the project's commands to ``app.cli``."""
+    for command in (serve_command, demo_command):
+        app.cli.add_command(command)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """cdpl-gestion: manage members, groups, meetings, minutes and plans."""

@@ -1,0 +1,322 @@
+"""Demo data: the working group meeting of 16 April 2019, as records.
+
+Every record is looked up by a natural key before being created, so that
+loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    Action,
+    ActionStatus,
+    Amendment,
+    AmendmentKind,
+    AmendmentStatus,
+    Attendance,
+    AttendanceStatus,
+    College,
+    Decision,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    GroupRole,
+    Indicator,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Member,
+    MemberRole,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Plan,
+    PlanAction,
+    WorkingGroup,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+GROUP_NAME = "Innovation sociale numérique"
+CDPL_PLACE = "CDPL, 6 rue Alphonse Rio, Lorient"
+DRIVE_URL = "https://drive.example.org/cdpl/innovation-sociale-numerique"
+
+COLLEGES = [
+    "Citoyens",
+    "Associations",
+    "Acteurs économiques",
+    "Personnalités qualifiées",
+]
+
+PRESENT = [
+    ("Eric", "Soudy"),
+    ("Serge", "Fraillon"),
+    ("Jean", "Verger"),
+    ("Mickael", "Leblond"),
+    ("Jacques", "Cougoulat"),
+    ("Sylviane", "Cougoulat"),
+]
+EXCUSED = [("Solenn", "Bréhaut"), ("Pascal", "Goyet"), ("Florian", "Le Berre")]
+CONTRIBUTOR = ("Philippe", "Ladame")
+
+EXCHANGES = """Suite à la communication de l'avis du groupe de travail sur le STN, un seul \
+retour de Philippe Ladame : il suggère de faire une synthèse de la synthèse sur des \
+actions prioritaires, plus 3 reformulations de certaines actions du STN (voir les \
+amendements).
+
+- **Action 7** (compléter) : … particulièrement celles contribuant à la transparence \
+et à la démocratie.
+- **Action 12** (remplacer) : recenser les initiatives de développement social… voir \
+si cela n'est pas plus lié à l'action 14. Voir un rééquilibrage des budgets entre \
+actions 12 (150 K€) et 14 (30 K€) : il faut flécher un budget global pour une action \
+transverse.
+- **Action 13** (compléter) : … favoriser l'usage des logiciels libres et des formats \
+ouverts.
+
+Plus que modifier des actions spécifiques, il faut faire de ces points un thème \
+transverse. Formaliser de ces propositions des exigences à intégrer dans les projets \
+issus du STN.
+
+Le groupe fait les modifications de l'avis à transmettre à Solenn pour intégration \
+dans le document officiel, ensuite transmission aux élus et par la suite organisation \
+d'un point presse."""
+
+CONTEXT = """Un seul retour sur l'avis du groupe : la contribution par courriel de \
+Philippe Ladame, qui propose trois amendements (actions 7, 12 et 13 du STN)."""
+
+AMENDMENTS = [
+    (
+        7,
+        AmendmentKind.complete,
+        "Définir une stratégie de diffusion des données publiques, particulièrement "
+        "celles contribuant à la transparence et à la démocratie citoyenne.",
+    ),
+    (
+        12,
+        AmendmentKind.replace,
+        "Recenser les initiatives d'accompagnement social aux apprentissages et "
+        "usages de base de l'informatique connectée et les conforter par des "
+        "dispositifs de soutien financier à hauteur de 25% du budget total qui sera "
+        "mobilisé dans le cadre du STN.",
+    ),
+    (
+        13,
+        AmendmentKind.complete,
+        "Favoriser le développement des outils numériques sur des solutions "
+        "innovantes et encourager l'usage des logiciels libres et des formats ouverts.",
+    ),
+]
+
+PLAN_ACTIONS = [
+    (7, "Diffusion des données publiques", None),
+    (12, "Accompagnement social aux usages numériques", Decimal("150000")),
+    (13, "Développement des outils numériques", None),
+    (14, "Médiation numérique", Decimal("30000")),
+]
+
+ACTIONS = [
+    (
+        "Transmettre l'avis modifié à Solenn pour intégration dans le document officiel",
+        ("Eric", "Soudy"),
+    ),
+    ("Transmettre l'avis aux élus", ("Eric", "Soudy")),
+    ("Organiser un point presse", ("Eric", "Soudy")),
+    (
+        "Étudier un stage pour la mise en œuvre d'un outil simple de gestion des données",
+        None,
+    ),
+    ("Définir des indicateurs pour le suivi du STN", None),
+]
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.created = 0
+
+    def get_or_create(self, model, lookup: dict, **values):
+        stmt = sa.select(model).filter_by(**lookup)
+        obj = db.session.execute(stmt).scalars().first()
+        if obj is None:
+            obj = model(**lookup, **values)
+            db.session.add(obj)
+            db.session.flush()
+            self.created += 1
+        return obj
+
+
+def paris(year, month, day, hour, minute) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
+
+
+def load_demo() -> int:
+    """Load the demo records; return how many were created (0 on a second run)."""
+    ld = _Loader()
+    colleges = {
+        name: ld.get_or_create(College, {"name": name}, position=i)
+        for i, name in enumerate(COLLEGES, start=1)
+    }
+    cdpl = ld.get_or_create(
+        Organisation,
+        {"name": "Conseil de développement du Pays de Lorient"},
+        kind=OrganisationKind.association,
+        town="Lorient",
+    )
+    agglo = ld.get_or_create(
+        Organisation,
+        {"name": "Lorient Agglomération"},
+        kind=OrganisationKind.local_authority,
+        town="Lorient",
+    )
+    group = ld.get_or_create(
+        WorkingGroup,
+        {"name": GROUP_NAME},
+        description="Groupe de travail sur l'innovation sociale et le numérique.",
+        active=True,
+    )
+
+    members: dict[tuple[str, str], Member] = {}
+    for first, last in [*PRESENT, *EXCUSED, CONTRIBUTOR]:
+        role = (
+            MemberRole.staff
+            if (first, last) == ("Solenn", "Bréhaut")
+            else (MemberRole.member)
+        )
+        members[(first, last)] = ld.get_or_create(
+            Member,
+            {"first_name": first, "last_name": last},
+            role=role,
+            college=colleges["Citoyens"],
+            organisation=cdpl if role == MemberRole.staff else None,
+        )
+    for key, member in members.items():
+        ld.get_or_create(
+            Membership,
+            {"member_id": member.id, "group_id": group.id},
+            role=GroupRole.lead if key == ("Eric", "Soudy") else GroupRole.member,
+            since=date(2019, 1, 1),
+        )
+
+    meeting = ld.get_or_create(
+        Meeting,
+        {"group_id": group.id, "starts_at": paris(2019, 4, 16, 12, 30)},
+        kind=MeetingKind.working_group,
+        ends_at=paris(2019, 4, 16, 14, 0),
+        place=CDPL_PLACE,
+        objective="Ajustement de l'avis sur le Schéma Territorial du Numérique "
+        "(STN) de l'agglo.",
+        author=members[("Eric", "Soudy")],
+        context=CONTEXT,
+        exchanges=EXCHANGES,
+        status=MeetingStatus.held,
+        documents_url=DRIVE_URL,
+    )
+    next_meeting = ld.get_or_create(
+        Meeting,
+        {"group_id": group.id, "starts_at": paris(2019, 6, 11, 12, 30)},
+        kind=MeetingKind.working_group,
+        place=CDPL_PLACE,
+        status=MeetingStatus.planned,
+        documents_url=DRIVE_URL,
+    )
+    if meeting.next_meeting_id is None:
+        meeting.next_meeting = next_meeting
+
+    for people, status in (
+        (PRESENT, AttendanceStatus.present),
+        (EXCUSED, AttendanceStatus.excused),
+    ):
+        for key in people:
+            ld.get_or_create(
+                Attendance,
+                {"meeting_id": meeting.id, "member_id": members[key].id},
+                status=status,
+            )
+
+    ld.get_or_create(
+        Decision,
+        {
+            "meeting_id": meeting.id,
+            "text": "Mise à jour du document de réaction au STN",
+        },
+        asap=True,
+        position=1,
+    )
+
+    plan = ld.get_or_create(
+        Plan,
+        {"name": "Schéma Territorial du Numérique"},
+        short_name="STN",
+        owner=agglo,
+    )
+    plan_actions = {
+        number: ld.get_or_create(
+            PlanAction,
+            {"plan_id": plan.id, "number": number},
+            title=title,
+            budget=budget,
+        )
+        for number, title, budget in PLAN_ACTIONS
+    }
+    ladame = members[CONTRIBUTOR]
+    for number, kind, text in AMENDMENTS:
+        ld.get_or_create(
+            Amendment,
+            {"plan_action_id": plan_actions[number].id, "kind": kind},
+            text=text,
+            proposed_by=ladame,
+            meeting=meeting,
+            status=AmendmentStatus.adopted_by_group,
+            rationale="Contribution par courriel de Philippe Ladame."
+            + (
+                " Rééquilibrer les budgets des actions 12 (150 000 €) et 14 "
+                "(30 000 €) et flécher un budget global pour une action transverse."
+                if number == 12
+                else ""
+            ),
+        )
+
+    for title, owner in ACTIONS:
+        ld.get_or_create(
+            Action,
+            {"title": title, "meeting_id": meeting.id},
+            owner=members[owner] if owner else None,
+            group=group,
+            asap=True,
+            status=ActionStatus.todo,
+        )
+
+    ld.get_or_create(
+        Document,
+        {"title": "Avis du CDPL sur le Schéma Territorial du Numérique"},
+        kind=DocumentKind.opinion,
+        status=DocumentStatus.review,
+        url=DRIVE_URL,
+        group=group,
+        meeting=meeting,
+        recipients="Lorient Agglomération ; élus",
+        doc_date=date(2019, 4, 16),
+    )
+    ld.get_or_create(
+        Document,
+        {"title": "Contribution de Philippe Ladame sur l'avis STN"},
+        kind=DocumentKind.correspondence,
+        status=DocumentStatus.approved,
+        author=ladame,
+        group=group,
+        meeting=meeting,
+    )
+    ld.get_or_create(
+        Indicator,
+        {"name": "Part du budget du STN consacrée à l'accompagnement social"},
+        plan_action=plan_actions[12],
+        unit="%",
+        target=Decimal("25"),
+        source="Lorient Agglomération",
+    )
+    db.session.commit()
+    return ld.created

@@ -1,0 +1,249 @@
+"""Territorial plans the council monitors: actions, amendments, indicators."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import LabelledEnum, TimestampMixin, enum_column
+
+if TYPE_CHECKING:
+    from app.models.meetings import Meeting
+    from app.models.people import Member, Organisation
+
+MONEY = sa.Numeric(14, 2)
+QUANTITY = sa.Numeric(18, 4)
+
+
+class AmendmentKind(LabelledEnum):
+    complete = "Compléter"
+    replace = "Remplacer"
+    add = "Ajouter"
+    delete = "Supprimer"
+
+
+class AmendmentStatus(LabelledEnum):
+    proposed = "Proposé"
+    adopted_by_group = "Retenu par le groupe"
+    sent = "Transmis"
+    accepted = "Accepté"
+    rejected = "Rejeté"
+
+
+class Direction(LabelledEnum):
+    up = "Hausse"
+    down = "Baisse"
+
+
+class Plan(TimestampMixin, db.Model):
+    __tablename__ = "plan"
+    __label__ = "Plan suivi"
+    __label_plural__ = "Plans suivis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})
+    short_name: Mapped[str | None] = mapped_column(
+        sa.String(30), info={"label": "Sigle"}
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    starts_on: Mapped[date | None] = mapped_column(
+        sa.Date, info={"label": "Début de période"}
+    )
+    ends_on: Mapped[date | None] = mapped_column(
+        sa.Date, info={"label": "Fin de période"}
+    )
+
+    owner: Mapped[Organisation | None] = relationship(info={"label": "Porteur"})
+    actions: Mapped[list[PlanAction]] = relationship(
+        back_populates="plan", info={"label": "Actions du plan"}
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("name", name="uq_plan_name"),
+        sa.CheckConstraint(
+            "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
+            name="period_order",
+        ),
+    )
+
+    def __str__(self) -> str:
+        if self.short_name:
+            return f"{self.short_name} — {self.name}"
+        return self.name or ""
+
+
+class PlanAction(TimestampMixin, db.Model):
+    __tablename__ = "plan_action"
+    __label__ = "Action du plan"
+    __label_plural__ = "Actions des plans"
+    #: Relations that __str__ reads; list queries load them eagerly.
+    __str_relations__ = ("plan",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("plan.id", ondelete="RESTRICT"), index=True
+    )
+    number: Mapped[int] = mapped_column(sa.Integer, info={"label": "Numéro"})
+    title: Mapped[str] = mapped_column(sa.Text, info={"label": "Intitulé"})
+    axis: Mapped[str | None] = mapped_column(
+        sa.String(200), info={"label": "Axe ou thème"}
+    )
+    budget: Mapped[Decimal | None] = mapped_column(MONEY, info={"label": "Budget (€)"})
+
+    plan: Mapped[Plan] = relationship(back_populates="actions", info={"label": "Plan"})
+    amendments: Mapped[list[Amendment]] = relationship(
+        back_populates="plan_action", info={"label": "Amendements"}
+    )
+    indicators: Mapped[list[Indicator]] = relationship(
+        back_populates="plan_action", info={"label": "Indicateurs"}
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "number", name="uq_plan_action_plan_number"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
+        sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_positive"),
+        sa.Index("ix_plan_action_axis", "axis"),
+    )
+
+    def __str__(self) -> str:
+        plan = self.plan
+        prefix = f"{plan.short_name or plan.name} " if plan is not None else ""
+        return f"{prefix}action {self.number}"
+
+
+class Amendment(TimestampMixin, db.Model):
+    __tablename__ = "amendment"
+    __label__ = "Amendement"
+    __label_plural__ = "Amendements"
+    #: Relations that __str__ reads; list queries load them eagerly.
+    __str_relations__ = ("plan_action",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("plan_action.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[AmendmentKind] = mapped_column(
+        enum_column(AmendmentKind, "amendment_kind"),
+        default=AmendmentKind.complete,
+        info={"label": "Nature"},
+    )
+    text: Mapped[str] = mapped_column(sa.Text, info={"label": "Texte proposé"})
+    rationale: Mapped[str | None] = mapped_column(
+        sa.Text, info={"label": "Justification"}
+    )
+    proposed_budget: Mapped[Decimal | None] = mapped_column(
+        MONEY, info={"label": "Budget proposé (€)"}
+    )
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("member.id", ondelete="RESTRICT"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[AmendmentStatus] = mapped_column(
+        enum_column(AmendmentStatus, "amendment_status"),
+        default=AmendmentStatus.proposed,
+        info={"label": "Statut"},
+    )
+
+    plan_action: Mapped[PlanAction] = relationship(
+        back_populates="amendments", info={"label": "Action du plan"}
+    )
+    proposed_by: Mapped[Member | None] = relationship(info={"label": "Proposé par"})
+    meeting: Mapped[Meeting | None] = relationship(info={"label": "Réunion d'examen"})
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "proposed_budget IS NULL OR proposed_budget >= 0",
+            name="budget_positive",
+        ),
+        sa.Index("ix_amendment_status", "status"),
+    )
+
+    def __str__(self) -> str:
+        pa = self.plan_action
+        kind = self.kind.label if self.kind else ""
+        return f"{kind} {pa}" if pa is not None else f"Amendement n° {self.id}"
+
+
+class Indicator(TimestampMixin, db.Model):
+    __tablename__ = "indicator"
+    __label__ = "Indicateur"
+    __label_plural__ = "Indicateurs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_action_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("plan_action.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})
+    description: Mapped[str | None] = mapped_column(
+        sa.Text, info={"label": "Description"}
+    )
+    unit: Mapped[str | None] = mapped_column(sa.String(40), info={"label": "Unité"})
+    baseline: Mapped[Decimal | None] = mapped_column(
+        QUANTITY, info={"label": "Valeur de référence"}
+    )
+    target: Mapped[Decimal | None] = mapped_column(QUANTITY, info={"label": "Cible"})
+    target_on: Mapped[date | None] = mapped_column(
+        sa.Date, info={"label": "Échéance de la cible"}
+    )
+    direction: Mapped[Direction] = mapped_column(
+        enum_column(Direction, "direction"),
+        default=Direction.up,
+        info={"label": "Sens souhaité"},
+    )
+    source: Mapped[str | None] = mapped_column(sa.String(300), info={"label": "Source"})
+
+    plan_action: Mapped[PlanAction | None] = relationship(
+        back_populates="indicators", info={"label": "Action du plan"}
+    )
+    measurements: Mapped[list[Measurement]] = relationship(
+        back_populates="indicator",
+        order_by="Measurement.measured_on",
+        info={"label": "Mesures"},
+    )
+
+    __table_args__ = (sa.Index("ix_indicator_name", "name"),)
+
+    def __str__(self) -> str:
+        return self.name or f"Indicateur n° {self.id}"
+
+
+class Measurement(TimestampMixin, db.Model):
+    __tablename__ = "measurement"
+    __label__ = "Mesure"
+    __label_plural__ = "Mesures"
+    #: Relations that __str__ reads; list queries load them eagerly.
+    __str_relations__ = ("indicator",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("indicator.id", ondelete="RESTRICT"), index=True
+    )
+    measured_on: Mapped[date] = mapped_column(sa.Date, info={"label": "Date"})
+    value: Mapped[Decimal] = mapped_column(QUANTITY, info={"label": "Valeur"})
+    comment: Mapped[str | None] = mapped_column(sa.Text, info={"label": "Commentaire"})
+    source: Mapped[str | None] = mapped_column(sa.String(300), info={"label": "Source"})
+
+    indicator: Mapped[Indicator] = relationship(
+        back_populates="measurements", info={"label": "Indicateur"}
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "indicator_id", "measured_on", name="uq_measurement_indicator_date"
+        ),
+        sa.Index("ix_measurement_measured_on", "measured_on"),
+    )
+
+    def __str__(self) -> str:
+        ind = self.indicator
+        when = self.measured_on.strftime("%d/%m/%Y") if self.measured_on else ""
+        return f"{ind or 'Mesure'} — {when} : {self.value}"

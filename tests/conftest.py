@@ -1,0 +1,142 @@
+"""Shared fixtures: one migrated database per run, emptied after every test.
+
+The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL is set
+(``.ci/run`` does both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db as _db
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+
+
+def database_uri(tmp_dir) -> str:
+    """The URI tests use: DATABASE_URL when given (PostgreSQL), else a temp SQLite."""
+    if PG_URL:
+        return PG_URL
+    return f"sqlite:///{tmp_dir}/test.sqlite3"
+
+
+def base_config(tmp_dir, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-" + "x" * 40,
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_dir),
+        "WTF_CSRF_ENABLED": False,
+        "AUTO_MIGRATE": True,
+        "SERVER_NAME": "localhost",
+        "PREFERRED_URL_SCHEME": "http",
+    }
+    config.update(extra)
+    return config
+
+
+def reset_schema(uri: str) -> None:
+    """Drop everything so the run starts from an empty database."""
+    engine = sa.create_engine(uri.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tmp_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cdpl")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_dir):
+    """The application, migrated to head once for the whole run."""
+    if PG_URL:
+        reset_schema(PG_URL)
+    application = create_app(base_config(tmp_dir))
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def truncate_all() -> None:
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app) -> Iterator:
+    """The database session inside an app context; every table is emptied after."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        truncate_all()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(db):
+    """The meeting of 16 April 2019 loaded through the demo command's loader."""
+    from app.demo import load_demo
+
+    load_demo()
+    return db
+
+
+@pytest.fixture
+def make_member(db):
+    """Factory for members with sensible defaults."""
+    from app.models import Member
+
+    counter = {"n": 0}
+
+    def make(**values):
+        counter["n"] += 1
+        values.setdefault("first_name", f"Prénom{counter['n']}")
+        values.setdefault("last_name", f"Nom{counter['n']}")
+        member = Member(**values)
+        db.session.add(member)
+        db.session.commit()
+        return member
+
+    return make
+
+
+@pytest.fixture
+def full_data(demo):
+    """Demo data plus one row of every record type the demo lacks."""
+    from decimal import Decimal
+
+    from app.models import Indicator, Measurement
+
+    indicator = _db.session.execute(sa.select(Indicator)).scalars().first()
+    _db.session.add(
+        Measurement(
+            indicator=indicator, measured_on=date(2020, 1, 1), value=Decimal("12.5")
+        )
+    )
+    _db.session.commit()
+    return demo
+
+
+@pytest.fixture
+def admin_client(client):
+    """A client logged in as an administrator."""
+    return client
