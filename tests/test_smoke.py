@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 import sqlalchemy as sa
-from markupsafe import escape
 
 from app import create_app
 from app.admin import model_views
 from tests.conftest import base_config
+from tests.factories import make_row
+from tests.smoke_helpers import check_view_pages
 
 
-def _view_endpoints(tmp_path):
-    # Build a throwaway app only to read the registered view names at collection time.
+def _view_endpoints():
+    # A throwaway app, only to read the registered view names at collection time.
     app = create_app(
-        base_config(tmp_path, AUTO_MIGRATE=False, SQLALCHEMY_DATABASE_URI="sqlite://")
+        base_config(
+            tempfile.mkdtemp(), AUTO_MIGRATE=False, SQLALCHEMY_DATABASE_URI="sqlite://"
+        )
     )
     return [v.endpoint for v in model_views(app.extensions["admin"][0])]
-
-
-ENDPOINTS = _view_endpoints(__import__("tempfile").mkdtemp())
-
-ENGLISH_DEFAULTS = ("Save and Continue", "Add another", "Record was", "List (")
 
 
 def _view(app, endpoint):
@@ -31,31 +31,12 @@ def _view(app, endpoint):
     raise LookupError(endpoint)
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", _view_endpoints())
 def test_every_view_answers_in_french(app, admin_client, full_data, endpoint):
     view = _view(app, endpoint)
     first = full_data.session.execute(sa.select(view.model).limit(1)).scalars().first()
-    assert first is not None, f"no data for {endpoint}"
-    pages = {
-        "list": f"/admin/{endpoint}/",
-        "create": f"/admin/{endpoint}/new/",
-        "edit": f"/admin/{endpoint}/edit/?id={first.id}",
-        "details": f"/admin/{endpoint}/details/?id={first.id}",
-    }
-    for kind, url in pages.items():
-        response = admin_client.get(url)
-        assert response.status_code == 200, (kind, url, response.status_code)
-        html = response.get_data(as_text=True)
-        assert 'lang="fr"' in html
-        for english in ENGLISH_DEFAULTS:
-            assert english not in html, (kind, url, english)
-        if kind == "list":
-            assert view.name in html
-            # Column headers are the French labels declared on the model.
-            for col in view.column_list:
-                key = col if isinstance(col, str) else col[0]
-                assert str(escape(view.column_labels[key])) in html, (url, key)
-        if kind in ("create", "edit"):
-            for field in view.form_columns or ():
-                if field in view.column_labels:
-                    assert str(escape(view.column_labels[field])) in html, (url, field)
+    if first is None:
+        # A record type the demo does not cover yet still gets visited.
+        first = make_row(view.model)
+        full_data.session.commit()
+    check_view_pages(admin_client, view, first.id)

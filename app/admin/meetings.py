@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_admin.model.form import InlineFormAdmin
+from markupsafe import Markup
 from wtforms import validators
 
 from app.admin.base import SecuredModelView, linkify, model_labels
@@ -62,6 +63,22 @@ def decision_errors(entries) -> bool:
     return ok
 
 
+def attendance_summary(view, context, model, name) -> Markup:
+    """Present and excused members, by status, in one stable order."""
+    by_status: dict[str, list[str]] = {}
+    for att in sorted(
+        model.attendances, key=lambda a: (a.member.last_name, a.member.first_name)
+    ):
+        by_status.setdefault(att.status.label, []).append(att.member.full_name)
+    parts = [
+        Markup("<strong>{} ({})</strong> : {}").format(
+            status, len(names), ", ".join(names)
+        )
+        for status, names in by_status.items()
+    ]
+    return Markup("<br>").join(parts)
+
+
 class MeetingView(SecuredModelView):
     column_list = ["starts_at", "group", "kind", "place", "status", "objective"]
     column_searchable_list = ["place", "objective", "group.name"]
@@ -102,7 +119,26 @@ class MeetingView(SecuredModelView):
         "next_meeting": {"fields": ["place", "objective"], "page_size": 10},
     }
     column_formatters = {"documents_url": lambda v, c, m, n: linkify(m.documents_url)}
-    column_formatters_detail = column_formatters
+    column_formatters_detail = {
+        **column_formatters,
+        "attendances": attendance_summary,
+    }
+    column_details_list = [
+        "group",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "place",
+        "status",
+        "objective",
+        "author",
+        "attendances",
+        "context",
+        "exchanges",
+        "decisions",
+        "documents_url",
+        "next_meeting",
+    ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
 
     def extra_validation(self, form) -> bool:

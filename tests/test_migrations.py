@@ -1,0 +1,101 @@
+"""Migrations: empty → head → base → head, and the models agree with them."""
+
+from __future__ import annotations
+
+import uuid
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from app import create_app
+from app.db import MIGRATIONS_DIR
+from app.extensions import db
+from tests.conftest import PG_URL, base_config
+
+
+@pytest.fixture
+def empty_database_uri(tmp_path):
+    """A brand-new empty database of the same kind as the suite's."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path}/migrations.sqlite3"
+        return
+    name = f"cdpl_migr_{uuid.uuid4().hex[:8]}"
+    admin_url = sa.engine.make_url(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://")
+    )
+    engine = sa.create_engine(
+        admin_url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+def _tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, empty_database_uri):
+    app = create_app(
+        base_config(
+            tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_MIGRATE=False
+        )
+    )
+    expected = {t.name for t in db.metadata.sorted_tables}
+    with app.app_context():
+        assert _tables() == set()
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        assert _tables() == expected
+        flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision="base")
+        assert _tables() == set()
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        assert _tables() == expected
+
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "render_as_batch": True}
+            )
+            diff = compare_metadata(context, db.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        db.engine.dispose()
+
+
+def test_first_start_creates_and_migrates_the_database(tmp_path, empty_database_uri):
+    app = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri))
+    with app.app_context():
+        assert {t.name for t in db.metadata.sorted_tables} <= _tables()
+        db.engine.dispose()
+
+
+def test_sqlite_connections_are_configured(app, db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite-specific pragmas")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_sqlite_transactions_take_the_write_lock_at_begin(app, db, tmp_path):
+    """BEGIN IMMEDIATE: a second writer waits instead of failing mid-transaction."""
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite-specific transaction mode")
+    path = db.engine.url.database
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1").scalar()  # begins the transaction
+        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+        conn.rollback()
