@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
+from flask_admin.model.template import LinkRowAction
 from wtforms import validators
 
 from app.admin.base import SecuredModelView, linkify, model_labels
-from app.models import Attendance, Decision
+from app.admin.minutes import MeetingScreens
+from app.extensions import db
+from app.models import Attendance, Decision, Member
 
 URL_VALIDATORS = [
     validators.Optional(),
@@ -62,7 +66,15 @@ def decision_errors(entries) -> bool:
     return ok
 
 
-class MeetingView(SecuredModelView):
+class MeetingView(MeetingScreens, SecuredModelView):
+    details_template = "admin/meetings/meeting_details.html"
+    column_extra_row_actions = [
+        LinkRowAction("fa fa-check-square-o", "attendance/?id={row_id}", "Présences"),
+        LinkRowAction("fa fa-pencil-square-o", "minutes/?id={row_id}", "Compte rendu"),
+        LinkRowAction(
+            "fa fa-file-text-o", "report/?id={row_id}", "Voir le compte rendu"
+        ),
+    ]
     column_list = ["starts_at", "group", "kind", "place", "status", "objective"]
     column_searchable_list = ["place", "objective", "group.name"]
     column_filters = ["starts_at", "kind", "status", "group.name"]
@@ -100,6 +112,17 @@ class MeetingView(SecuredModelView):
         "group": {"fields": ["name"], "page_size": 10},
         "author": {"fields": ["last_name", "first_name"], "page_size": 10},
         "next_meeting": {"fields": ["place", "objective"], "page_size": 10},
+        # Guests and staff added on the attendance screen (any member).
+        "attendee": QueryAjaxModelLoader(
+            "attendee",
+            db,
+            Member,
+            fields=["last_name", "first_name", "email"],
+            order_by=Member.last_name,
+            page_size=10,
+            placeholder="Rechercher un membre…",
+            minimum_input_length=1,
+        ),
     }
     column_formatters = {"documents_url": lambda v, c, m, n: linkify(m.documents_url)}
     column_formatters_detail = column_formatters
