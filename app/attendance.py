@@ -112,6 +112,17 @@ class Rate:
             f"réunion(s), {self.excused} excusée(s), {self.absent} absence(s))"
         )
 
+    @property
+    def group_label(self) -> str:
+        """For a group: share of expected attendances that were presences."""
+        if self.percent is None:
+            return "aucune présence enregistrée"
+        return (
+            f"{self.percent} % ({self.present} présence(s) sur {self.total} "
+            f"participation(s) attendue(s), {self.excused} excusée(s), "
+            f"{self.absent} absence(s))"
+        )
+
     def add(self, status: AttendanceStatus, count: int = 1) -> None:
         if status == AttendanceStatus.present:
             self.present += count
@@ -166,9 +177,10 @@ def group_rates(group_id: int) -> GroupRates:
     for member_id, status, count in db.session.execute(stmt):
         per_member.setdefault(member_id, Rate()).add(status, count)
         result.overall.add(status, count)
+    # Meetings with attendance recorded (a past meeting nobody filled in is unknown).
     result.meetings = db.session.execute(
-        sa.select(sa.func.count())
-        .select_from(Meeting)
+        sa.select(sa.func.count(sa.distinct(Attendance.meeting_id)))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Meeting.group_id == group_id, _counted_meetings())
     ).scalar_one()
     if per_member:
