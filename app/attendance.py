@@ -14,8 +14,10 @@ from app.models import (
     Attendance,
     AttendanceStatus,
     Meeting,
+    MeetingKind,
     MeetingStatus,
     Member,
+    MemberRole,
     Membership,
 )
 from app.models.base import utcnow
@@ -62,10 +64,32 @@ def group_member_ids(group_id: int | None, on: date) -> set[int]:
     return set(db.session.execute(stmt).scalars())
 
 
+#: Who is expected at meetings that belong to no group, by kind of meeting.
+ROLES_BY_KIND = {
+    MeetingKind.bureau: (MemberRole.bureau, MemberRole.presidency),
+    MeetingKind.board: (MemberRole.bureau, MemberRole.presidency),
+    MeetingKind.plenary: (MemberRole.member, MemberRole.bureau, MemberRole.presidency),
+}
+
+
+def expected_member_ids(meeting: Meeting, on: date) -> set[int]:
+    """The group on the meeting day; for bureau, board and plenary: by role."""
+    if meeting.group_id is not None:
+        return group_member_ids(meeting.group_id, on)
+    roles = ROLES_BY_KIND.get(meeting.kind)
+    if not roles:
+        return set()
+    stmt = sa.select(Member.id).where(
+        Member.role.in_(roles),
+        sa.or_(Member.left_on.is_(None), Member.left_on >= on),
+    )
+    return set(db.session.execute(stmt).scalars())
+
+
 def roster(meeting: Meeting) -> list[RosterRow]:
-    """The group's members on the meeting day plus everyone already recorded."""
+    """The expected members on the meeting day plus everyone already recorded."""
     day = meeting.local_start.date() if meeting.starts_at else date.today()
-    member_ids = group_member_ids(meeting.group_id, day)
+    member_ids = expected_member_ids(meeting, day)
     recorded = {a.member_id: a for a in meeting.attendances}
     ids = member_ids | set(recorded)
     if not ids:

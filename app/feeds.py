@@ -15,11 +15,10 @@ from flask import Blueprint, Response, abort
 from sqlalchemy.orm import selectinload
 
 from app import ical
-from app.extensions import csrf, db
+from app.extensions import db
 from app.models import CalendarToken, Meeting, WorkingGroup
 
 bp = Blueprint("feeds", __name__, url_prefix="/agenda")
-csrf.exempt(bp)
 
 
 def hash_token(token: str) -> str:

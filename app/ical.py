@@ -46,7 +46,8 @@ def meeting_event(meeting: Meeting) -> Event:
         event.add("created", meeting.created_at)
     if meeting.updated_at:
         event.add("last-modified", meeting.updated_at)
-    # Clients replace an event only when SEQUENCE grows; the row version does.
+    # Clients replace an event only when SEQUENCE grows; every edit screen of a
+    # meeting increments its version.
     event.add("sequence", max((meeting.version or 1) - 1, 0))
     event.add("summary", meeting_summary(meeting))
     event.add("dtstart", meeting.local_start)

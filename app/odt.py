@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+from odf import dc
 from odf.opendocument import OpenDocumentText
 from odf.style import (
     ListLevelProperties,
@@ -18,7 +19,17 @@ from odf.style import (
     Style,
     TextProperties,
 )
-from odf.text import A, H, List, ListItem, ListLevelStyleBullet, ListStyle, P, Span
+from odf.text import (
+    A,
+    H,
+    List,
+    ListItem,
+    ListLevelStyleBullet,
+    ListLevelStyleNumber,
+    ListStyle,
+    P,
+    Span,
+)
 
 from app.meeting_report import MinutesReport, markdown_tokens
 
@@ -42,7 +53,12 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
 
     body = Style(name="Text_20_body", displayname="Text body", family="paragraph")
     body.addElement(ParagraphProperties(marginbottom="0.2cm"))
-    body.addElement(TextProperties(fontsize="11pt", fontname="Liberation Sans"))
+    # French language so that spelling and hyphenation work in the word processor.
+    body.addElement(
+        TextProperties(
+            fontsize="11pt", fontname="Liberation Sans", language="fr", country="FR"
+        )
+    )
     doc.styles.addElement(body)
     styles["body"] = body
     for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt")):
@@ -77,6 +93,17 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
         bullets.addElement(bullet)
     doc.styles.addElement(bullets)
     styles["list"] = bullets
+    numbers = ListStyle(name="List_20_Number", displayname="List Number")
+    for level in range(1, 4):
+        number = ListLevelStyleNumber(level=str(level), numformat="1", numsuffix=".")
+        number.addElement(
+            ListLevelProperties(
+                spacebefore=f"{0.6 * (level - 1):.1f}cm", minlabelwidth="0.7cm"
+            )
+        )
+        numbers.addElement(number)
+    doc.styles.addElement(numbers)
+    styles["numbers"] = numbers
     return styles
 
 
@@ -115,7 +142,8 @@ class _Writer:
         for tok in markdown_tokens(text):
             kind = tok.type
             if kind in ("bullet_list_open", "ordered_list_open"):
-                lst = List(stylename=self.s["list"])
+                style = "numbers" if kind == "ordered_list_open" else "list"
+                lst = List(stylename=self.s[style])
                 containers[-1].addElement(lst)
                 containers.append(lst)
             elif kind in ("bullet_list_close", "ordered_list_close"):
@@ -170,6 +198,10 @@ class _Writer:
 
 def to_odt(report: MinutesReport) -> bytes:
     w = _Writer()
+    w.doc.meta.addElement(
+        dc.Title(text=f"Compte rendu — {report.heading} — {report.date}")
+    )
+    w.doc.meta.addElement(dc.Language(text="fr-FR"))
     w.heading(1, report.kind)
     if report.group:
         w.heading(2, report.group)

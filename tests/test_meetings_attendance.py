@@ -169,3 +169,22 @@ def test_rates_on_member_and_group_pages(admin_client, db, group_meeting):
     assert "Taux de présence du groupe (2 réunion(s))" in html
     assert "33 % (1 présence(s) sur 3 participation(s) attendue(s)" in html
     assert f"{ann.last_name} {ann.first_name}</th><td>50 %" in html
+
+
+def test_bureau_meeting_roster_is_the_bureau(admin_client, db, make_member):
+    from app.models import MeetingKind, MemberRole
+
+    chair = make_member(last_name="Présidente", role=MemberRole.presidency)
+    bureau = make_member(last_name="Bureau", role=MemberRole.bureau)
+    plain = make_member(last_name="Simple", role=MemberRole.member)
+    meeting = Meeting(
+        kind=MeetingKind.bureau, starts_at=datetime(2024, 3, 5, 18, 0, tzinfo=PARIS)
+    )
+    db.session.add(meeting)
+    db.session.commit()
+    html = admin_client.get(f"/admin/meeting/attendance/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    assert f'name="status-{chair.id}"' in html
+    assert f'name="status-{bureau.id}"' in html
+    assert f'name="status-{plain.id}"' not in html

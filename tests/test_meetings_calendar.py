@@ -162,3 +162,25 @@ def test_token_screen_never_shows_the_secret_again(admin_client, db, meetings):
     ):
         html = admin_client.get(url).get_data(as_text=True)
         assert token not in html and row.token_hash not in html
+
+
+def test_edit_through_the_generic_form_also_moves_the_event(admin_client, db, meetings):
+    a, _ = meetings
+    before, _ = events(admin_client.get(f"/admin/meeting/ics/?id={a.id}").data)
+    response = admin_client.post(
+        f"/admin/meeting/edit/?id={a.id}",
+        data={
+            "group": str(a.group_id),
+            "kind": "working_group",
+            "starts_at": "2024-01-16 18:00",
+            "ends_at": "2024-01-16 20:00",
+            "place": "Nouveau lieu",
+            "status": "planned",
+        },
+    )
+    assert response.status_code == 302
+    after, _ = events(admin_client.get(f"/admin/meeting/ics/?id={a.id}").data)
+    assert list(before) == list(after)
+    (old,), (new,) = before.values(), after.values()
+    assert str(new["LOCATION"]) == "Nouveau lieu"
+    assert new.decoded("SEQUENCE") > old.decoded("SEQUENCE")
