@@ -7,8 +7,10 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import LinkRowAction
 from wtforms import validators
 
+from app.admin.attendance import AttendanceScreen
 from app.admin.base import SecuredModelView, linkify, model_labels
-from app.admin.minutes import MeetingScreens
+from app.admin.minutes import MinutesScreen
+from app.admin.report import ReportScreens
 from app.extensions import db
 from app.models import Attendance, Decision, Member
 
@@ -66,7 +68,7 @@ def decision_errors(entries) -> bool:
     return ok
 
 
-class MeetingView(MeetingScreens, SecuredModelView):
+class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelView):
     details_template = "admin/meetings/meeting_details.html"
     column_extra_row_actions = [
         LinkRowAction("fa fa-check-square-o", "attendance/?id={row_id}", "Présences"),

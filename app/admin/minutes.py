@@ -1,7 +1,7 @@
-"""Screens of one meeting beyond the generic form: attendance, minutes, compte rendu.
+"""Minutes screen of a meeting: the text, decisions, actions and the next meeting.
 
-They are mixed into ``MeetingView`` (URLs under /admin/meeting/), so they share its
-access rules once accounts exist.
+Like the attendance and report screens it is mixed into ``MeetingView`` (URLs under
+/admin/meeting/), so it shares that view's access rules once accounts exist.
 """
 
 from __future__ import annotations
@@ -9,32 +9,30 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.model.fields import AjaxSelectMultipleField
 from sqlalchemy.orm import selectinload
-from wtforms import validators as v
 
-from app import ical
-from app.admin.minutes_forms import ActionRow, DecisionRow, FrenchForm, MinutesForm
+from app.admin.minutes_forms import (
+    ActionRow,
+    DecisionRow,
+    MinutesForm,
+    meeting_or_404,
+)
 from app.admin.minutes_forms import add_error as _err
 from app.attendance import roster, sort_members
 from app.extensions import db
-from app.feeds import ics_response
-from app.meeting_report import build_report, meeting_actions, to_markdown
+from app.meeting_report import meeting_actions
 from app.models import (
     OPEN_ACTION_STATUSES,
     Action,
     ActionStatus,
-    Attendance,
-    AttendanceStatus,
     Decision,
     Meeting,
     MeetingStatus,
     Member,
 )
 from app.models.meetings import PARIS
-from app.odt import to_odt
 
 STALE_MESSAGE = (
     "Cette réunion a été modifiée par quelqu'un d'autre pendant votre saisie. "
@@ -79,94 +77,11 @@ def _member_choices(meeting: Meeting, *extra: Member | None) -> list[tuple[str, 
     return [("", "—")] + [(str(m.id), f"{m.last_name} {m.first_name}") for m in ordered]
 
 
-class MeetingScreens:
-    """Routes mixed into MeetingView; every one takes the meeting as ``?id=``."""
-
-    def _meeting(self) -> Meeting:
-        meeting = db.session.get(Meeting, request.args.get("id", type=int) or 0)
-        if meeting is None:
-            abort(404)
-        return meeting
-
-    # ----- attendance
-    def _guest_form(self, formdata=None):
-        loader = self._form_ajax_refs["attendee"]
-
-        class GuestForm(FrenchForm):
-            guests = AjaxSelectMultipleField(
-                loader,
-                "Ajouter des invité·e·s ou salarié·e·s hors du groupe",
-                validators=[v.Optional()],
-            )
-
-        return GuestForm(formdata)
-
-    @expose("/attendance/", methods=("GET", "POST"))
-    def attendance_view(self):
-        meeting = self._meeting()
-        rows = roster(meeting)
-        form = self._guest_form(request.form if request.method == "POST" else None)
-        chosen = {r.member.id: r.status.name if r.status else "" for r in rows}
-        row_errors: dict[int, str] = {}
-        if request.method == "POST":
-            ok = form.validate()
-            for row in rows:
-                value = request.form.get(f"status-{row.member.id}", "")
-                chosen[row.member.id] = value
-                if value and value not in AttendanceStatus.__members__:
-                    row_errors[row.member.id] = "Choix invalide."
-                    ok = False
-            known = set(chosen)
-            seen: set[int] = set()
-            for guest in form.guests.data or []:
-                if guest.id in known or guest.id in seen:
-                    _err(
-                        form.guests,
-                        f"{guest.full_name} figure déjà dans la liste de présence.",
-                    )
-                    ok = False
-                seen.add(guest.id)
-            if ok:
-                self._save_attendance(meeting, rows, chosen, form.guests.data or [])
-                flash("Présences enregistrées.", "success")
-                return redirect(url_for(".attendance_view", id=meeting.id))
-            flash(
-                "Les présences n'ont pas été enregistrées : voir ci-dessous.", "error"
-            )
-        return self.render(
-            "admin/meetings/attendance.html",
-            meeting=meeting,
-            rows=rows,
-            chosen=chosen,
-            row_errors=row_errors,
-            form=form,
-            statuses=list(AttendanceStatus),
-        )
-
-    def _save_attendance(self, meeting, rows, chosen, guests) -> None:
-        existing = {a.member_id: a for a in meeting.attendances}
-        for row in rows:
-            value = chosen.get(row.member.id, "")
-            att = existing.get(row.member.id)
-            if not value:
-                if att is not None:
-                    db.session.delete(att)
-                continue
-            status = AttendanceStatus[value]
-            if att is None:
-                meeting.attendances.append(
-                    Attendance(member=row.member, status=status, guest=row.guest)
-                )
-            elif att.status != status:
-                att.status = status
-        for guest in guests:
-            meeting.attendances.append(
-                Attendance(member=guest, status=AttendanceStatus.present, guest=True)
-            )
-        db.session.commit()
+class MinutesScreen:
+    """Mixed into MeetingView (URL /admin/meeting/minutes/?id=)."""
 
     # ----- minutes
-    def _minutes_form(self, meeting: Meeting, review: list[Action]) -> MinutesForm:
+    def _minutes_form(self, meeting: Meeting) -> MinutesForm:
         if request.method == "POST":
             form = MinutesForm(request.form)
         else:
@@ -222,9 +137,9 @@ class MeetingScreens:
 
     @expose("/minutes/", methods=("GET", "POST"))
     def minutes_view(self):
-        meeting = self._meeting()
+        meeting = meeting_or_404()
         review = open_previous_actions(meeting)
-        form = self._minutes_form(meeting, review)
+        form = self._minutes_form(meeting)
         review_values = {
             a.id: request.form.get(f"review-{a.id}", a.status.name)
             if request.method == "POST"
@@ -386,44 +301,6 @@ class MeetingScreens:
             nxt.documents_url = (form.next_documents_url.data or "").strip() or None
         db.session.commit()
 
-    # ----- compte rendu and its downloads
-    @expose("/report/")
-    def report_view(self):
-        meeting = self._meeting()
-        return self.render(
-            "admin/meetings/report.html",
-            meeting=meeting,
-            report=build_report(meeting),
-        )
-
-    @expose("/report/odt/")
-    def report_odt_view(self):
-        report = build_report(self._meeting())
-        return _download(
-            to_odt(report),
-            "application/vnd.oasis.opendocument.text",
-            f"{report.filename}.odt",
-        )
-
-    @expose("/report/md/")
-    def report_md_view(self):
-        report = build_report(self._meeting())
-        return _download(
-            to_markdown(report).encode("utf-8"),
-            "text/markdown; charset=utf-8",
-            f"{report.filename}.md",
-        )
-
-    @expose("/ics/")
-    def ics_view(self):
-        meeting = self._meeting()
-        body = ical.calendar([meeting], ical.meeting_summary(meeting))
-        response = ics_response(body, f"reunion-{meeting.id}.ics")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="reunion-{meeting.id}.ics"'
-        )
-        return response
-
 
 def _set_action_status(action: Action, status: ActionStatus) -> None:
     action.status = status
@@ -431,9 +308,3 @@ def _set_action_status(action: Action, status: ActionStatus) -> None:
         action.done_on = date.today()
     elif status != ActionStatus.done:
         action.done_on = None
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -5,6 +5,7 @@ The CSRF token is checked by the global CSRFProtect; templates add the hidden fi
 
 from __future__ import annotations
 
+from flask import abort, request
 from wtforms import (
     BooleanField,
     FieldList,
@@ -18,7 +19,8 @@ from wtforms import (
 from wtforms import validators as v
 from wtforms.fields import DateField, TimeField
 
-from app.models import ActionStatus, MeetingStatus
+from app.extensions import db
+from app.models import ActionStatus, Meeting, MeetingStatus
 
 URL_CHECK = [
     v.Optional(),
@@ -106,3 +108,11 @@ class MinutesForm(FrenchForm):
 
 def add_error(field, message: str) -> None:
     field.errors = [*list(field.errors or []), message]
+
+
+def meeting_or_404() -> Meeting:
+    """The meeting named by ``?id=`` of the current request."""
+    meeting = db.session.get(Meeting, request.args.get("id", type=int) or 0)
+    if meeting is None:
+        abort(404)
+    return meeting
