@@ -72,7 +72,7 @@ def all_meetings(token: str):
 @bp.get("/<token>/groupe-<int:group_id>.ics")
 def group_meetings(token: str, group_id: int):
     _check(token)
-    group = db.session.get(WorkingGroup, group_id)
+    group = db.session.get(WorkingGroup, group_id) if group_id < 2**31 else None
     if group is None:
         abort(404)
     body = ical.calendar(_meetings(group_id), f"Réunions — {group.name}")

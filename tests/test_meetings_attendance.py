@@ -96,7 +96,9 @@ def test_guest_added_and_same_member_twice_refused(admin_client, db, group_meeti
     data["status-" + str(members[5].id)] = "excused"
     # A member of the group cannot be added again as a guest: error, input kept.
     response = admin_client.post(
-        url, data={**data, "guests": [str(staff.id), str(members[0].id)]}
+        # The select2 widget posts the chosen ids comma-separated.
+        url,
+        data={**data, "guests": f"{staff.id},{members[0].id}"},
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -131,6 +133,8 @@ def test_invalid_status_is_refused_in_french(admin_client, db, group_meeting):
 def test_unknown_meeting_is_404(admin_client, db):
     assert admin_client.get("/admin/meeting/attendance/?id=999").status_code == 404
     assert admin_client.get("/admin/meeting/attendance/?id=abc").status_code == 404
+    huge = "9" * 30
+    assert admin_client.get(f"/admin/meeting/minutes/?id={huge}").status_code == 404
 
 
 def test_rates_on_member_and_group_pages(admin_client, db, group_meeting):

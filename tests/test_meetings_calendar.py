@@ -107,6 +107,8 @@ def test_group_feed_holds_only_that_group(admin_client, db, meetings):
     assert list(found) == [f"meeting-{a.id}@cdpl-gestion.invalid"]
     assert "Mobilités" in str(cal["X-WR-CALNAME"])
     assert admin_client.get(f"/agenda/{token}/groupe-999.ics").status_code == 404
+    huge = "9" * 30
+    assert admin_client.get(f"/agenda/{token}/groupe-{huge}.ics").status_code == 404
 
 
 def test_unknown_and_revoked_tokens_get_404(admin_client, db, meetings):

@@ -112,7 +112,9 @@ def add_error(field, message: str) -> None:
 
 def meeting_or_404() -> Meeting:
     """The meeting named by ``?id=`` of the current request."""
-    meeting = db.session.get(Meeting, request.args.get("id", type=int) or 0)
+    ident = request.args.get("id", type=int) or 0
+    # Out-of-range ids would reach PostgreSQL as an integer overflow error.
+    meeting = db.session.get(Meeting, ident) if 0 < ident < 2**31 else None
     if meeting is None:
         abort(404)
     return meeting
