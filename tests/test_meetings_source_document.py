@@ -287,3 +287,18 @@ def test_ics_round_trips_date_time_zone_and_place(admin_client, entered):
     assert str(event["STATUS"]) == "CONFIRMED"
     # No personal data: neither participants nor the minutes' author.
     assert b"Soudy" not in response.data and b"ATTENDEE" not in response.data
+
+
+def test_demo_meeting_has_its_compte_rendu(admin_client, demo):
+    meeting = demo.session.execute(
+        sa.select(Meeting).where(Meeting.exchanges.is_not(None))
+    ).scalar_one()
+    html = admin_client.get(f"/admin/meeting/report/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    sections = section_texts(html)
+    assert "Eric Soudy" in sections["cr-participants"]
+    assert "Mise à jour du document de réaction au STN" in sections["cr-decisions"]
+    assert "mardi 11 juin 2019 12h30" in sections["cr-next"]
+    odt = admin_client.get(f"/admin/meeting/report/odt/?id={meeting.id}").data
+    assert "logiciels libres" in odt_text(odt)
