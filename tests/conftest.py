@@ -124,7 +124,8 @@ def full_data(demo):
     """Demo data plus one row of every record type the demo lacks."""
     from decimal import Decimal
 
-    from app.models import Indicator, Measurement
+    from app.feeds import hash_token
+    from app.models import CalendarToken, Indicator, Measurement
 
     indicator = _db.session.execute(sa.select(Indicator)).scalars().first()
     _db.session.add(
@@ -132,6 +133,7 @@ def full_data(demo):
             indicator=indicator, measured_on=date(2020, 1, 1), value=Decimal("12.5")
         )
     )
+    _db.session.add(CalendarToken(label="Agenda de test", token_hash=hash_token("t")))
     _db.session.commit()
     return demo
 

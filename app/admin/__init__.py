@@ -9,6 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 from app import models as m
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
+from app.admin.calendar import CalendarTokenView
 from app.admin.documents import DocumentView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
 from app.admin.people import (
@@ -37,7 +38,9 @@ class DashboardView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/dashboard.html")
+        from app.dashboard import build_dashboard
+
+        return self.render("admin/dashboard.html", board=build_dashboard())
 
 
 def register_views(admin: Admin) -> None:
@@ -57,6 +60,9 @@ def register_views(admin: Admin) -> None:
     )
     admin.add_view(DecisionView(m.Decision, category=MEETINGS, endpoint="decision"))
     admin.add_view(ActionView(m.Action, category=MEETINGS, endpoint="action"))
+    admin.add_view(
+        CalendarTokenView(m.CalendarToken, category=MEETINGS, endpoint="calendar_token")
+    )
     admin.add_view(DocumentView(m.Document, category=DOCUMENTS, endpoint="document"))
     admin.add_view(PlanView(m.Plan, category=PLANS, endpoint="plan"))
     admin.add_view(PlanActionView(m.PlanAction, category=PLANS, endpoint="plan_action"))
@@ -78,7 +84,20 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=_csp_nonce,
     )
     register_views(admin)
+    _register_template_helpers(app)
     return admin
+
+
+def _register_template_helpers(app: Flask) -> None:
+    """Functions the meeting, member and group pages call from their templates."""
+    from app.attendance import group_rates, member_rate
+    from app.meeting_report import render_markdown
+
+    app.jinja_env.globals.update(
+        member_attendance_rate=member_rate,
+        group_attendance_rates=group_rates,
+        render_minutes_markdown=render_markdown,
+    )
 
 
 def _csp_nonce() -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
+from flask_admin.model.template import LinkRowAction
 from markupsafe import Markup
 from wtforms import validators
 
+from app.admin.attendance import AttendanceScreen
 from app.admin.base import SecuredModelView, linkify, model_labels
-from app.models import Attendance, Decision
+from app.admin.minutes import MinutesScreen
+from app.admin.report import ReportScreens
+from app.extensions import db
+from app.models import Attendance, Decision, Member
 
 URL_VALIDATORS = [
     validators.Optional(),
@@ -79,7 +85,15 @@ def attendance_summary(view, context, model, name) -> Markup:
     return Markup("<br>").join(parts)
 
 
-class MeetingView(SecuredModelView):
+class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelView):
+    details_template = "admin/meetings/meeting_details.html"
+    column_extra_row_actions = [
+        LinkRowAction("fa fa-check-square-o", "attendance/?id={row_id}", "Présences"),
+        LinkRowAction("fa fa-pencil-square-o", "minutes/?id={row_id}", "Compte rendu"),
+        LinkRowAction(
+            "fa fa-file-text-o", "report/?id={row_id}", "Voir le compte rendu"
+        ),
+    ]
     column_list = ["starts_at", "group", "kind", "place", "status", "objective"]
     column_searchable_list = ["place", "objective", "group.name"]
     column_filters = ["starts_at", "kind", "status", "group.name"]
@@ -117,6 +131,17 @@ class MeetingView(SecuredModelView):
         "group": {"fields": ["name"], "page_size": 10},
         "author": {"fields": ["last_name", "first_name"], "page_size": 10},
         "next_meeting": {"fields": ["place", "objective"], "page_size": 10},
+        # Guests and staff added on the attendance screen (any member).
+        "attendee": QueryAjaxModelLoader(
+            "attendee",
+            db,
+            Member,
+            fields=["last_name", "first_name", "email"],
+            order_by=Member.last_name,
+            page_size=10,
+            placeholder="Rechercher un membre…",
+            minimum_input_length=1,
+        ),
     }
     column_formatters = {"documents_url": lambda v, c, m, n: linkify(m.documents_url)}
     column_formatters_detail = {
@@ -140,6 +165,11 @@ class MeetingView(SecuredModelView):
         "next_meeting",
     ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
+
+    def on_model_change(self, form, model, is_created):
+        # The minutes screen compares this number to detect concurrent edits.
+        if not is_created:
+            model.version = (model.version or 1) + 1
 
     def extra_validation(self, form) -> bool:
         ok = duplicate_attendance_errors(form.attendances.entries)

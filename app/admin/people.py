@@ -25,6 +25,8 @@ class CollegeView(SecuredModelView):
 
 
 class MemberView(SecuredModelView):
+    #: Adds the attendance rate (issue 5) under the record.
+    details_template = "admin/people/member_details.html"
     column_list = [
         "last_name",
         "first_name",
@@ -82,6 +84,8 @@ class MembershipInline(InlineFormAdmin):
 
 
 class WorkingGroupView(SecuredModelView):
+    #: Adds the attendance rates (issue 5) under the record.
+    details_template = "admin/people/group_details.html"
     column_list = ["name", "active", "description"]
     column_searchable_list = ["name", "description"]
     column_filters = ["active"]

@@ -11,6 +11,7 @@ from app.models.documents import (
 from app.models.meetings import (
     Attendance,
     AttendanceStatus,
+    CalendarToken,
     Decision,
     Meeting,
     MeetingKind,
@@ -47,6 +48,7 @@ __all__ = [
     "Attendance",
     "AttendanceStatus",
     "Base",
+    "CalendarToken",
     "College",
     "Decision",
     "Direction",

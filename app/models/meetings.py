@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import LabelledEnum, TimestampMixin, UTCDateTime, enum_column
+from app.models.base import (
+    LabelledEnum,
+    TimestampMixin,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from app.models.people import Member, WorkingGroup
@@ -219,3 +225,44 @@ class Decision(TimestampMixin, db.Model):
     def __str__(self) -> str:
         text = (self.text or "").strip()
         return text if len(text) <= 80 else text[:77] + "…"
+
+
+class CalendarToken(db.Model):
+    """A secret that lets a calendar client read the meeting feeds without logging in.
+
+    Only a hash of the token is stored: the URL is shown once, when it is created.
+    """
+
+    __tablename__ = "calendar_token"
+    __label__ = "Abonnement agenda"
+    __label_plural__ = "Abonnements agenda"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 (hex) of the secret carried in the feed URL.
+    token_hash: Mapped[str] = mapped_column(
+        sa.String(64), info={"label": "Empreinte du jeton"}
+    )
+    label: Mapped[str] = mapped_column(sa.String(120), info={"label": "Libellé"})
+    #: Account that owns the token; the lead links it to user_account at merge.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.Integer, index=True, info={"label": "Compte"}
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, info={"label": "Créé le"}
+    )
+    #: Set when the token is revoked; feeds then answer 404.
+    revoked_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), info={"label": "Révoqué le"}
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("token_hash", name="uq_calendar_token_token_hash"),
+        sa.Index("ix_calendar_token_revoked_at", "revoked_at"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def __str__(self) -> str:
+        return self.label or f"Jeton n° {self.id}"

@@ -1,0 +1,94 @@
+"""Attendance screen of a meeting: the roster, one click per person, one submission."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.model.fields import AjaxSelectMultipleField
+from wtforms import validators as v
+
+from app.admin.minutes_forms import FrenchForm, meeting_or_404
+from app.admin.minutes_forms import add_error as _err
+from app.attendance import roster
+from app.extensions import db
+from app.models import Attendance, AttendanceStatus
+
+
+class AttendanceScreen:
+    """Mixed into MeetingView (URL /admin/meeting/attendance/?id=)."""
+
+    def _guest_form(self, formdata=None):
+        loader = self._form_ajax_refs["attendee"]
+
+        class GuestForm(FrenchForm):
+            guests = AjaxSelectMultipleField(
+                loader,
+                "Ajouter des invité·e·s ou salarié·e·s hors du groupe",
+                validators=[v.Optional()],
+            )
+
+        return GuestForm(formdata)
+
+    @expose("/attendance/", methods=("GET", "POST"))
+    def attendance_view(self):
+        meeting = meeting_or_404()
+        rows = roster(meeting)
+        form = self._guest_form(request.form if request.method == "POST" else None)
+        chosen = {r.member.id: r.status.name if r.status else "" for r in rows}
+        row_errors: dict[int, str] = {}
+        if request.method == "POST":
+            ok = form.validate()
+            for row in rows:
+                value = request.form.get(f"status-{row.member.id}", "")
+                chosen[row.member.id] = value
+                if value and value not in AttendanceStatus.__members__:
+                    row_errors[row.member.id] = "Choix invalide."
+                    ok = False
+            known = set(chosen)
+            seen: set[int] = set()
+            for guest in form.guests.data or []:
+                if guest.id in known or guest.id in seen:
+                    _err(
+                        form.guests,
+                        f"{guest.full_name} figure déjà dans la liste de présence.",
+                    )
+                    ok = False
+                seen.add(guest.id)
+            if ok:
+                self._save_attendance(meeting, rows, chosen, form.guests.data or [])
+                flash("Présences enregistrées.", "success")
+                return redirect(url_for(".attendance_view", id=meeting.id))
+            flash(
+                "Les présences n'ont pas été enregistrées : voir ci-dessous.", "error"
+            )
+        return self.render(
+            "admin/meetings/attendance.html",
+            meeting=meeting,
+            rows=rows,
+            chosen=chosen,
+            row_errors=row_errors,
+            form=form,
+            statuses=list(AttendanceStatus),
+        )
+
+    def _save_attendance(self, meeting, rows, chosen, guests) -> None:
+        existing = {a.member_id: a for a in meeting.attendances}
+        for row in rows:
+            value = chosen.get(row.member.id, "")
+            att = existing.get(row.member.id)
+            if not value:
+                if att is not None:
+                    db.session.delete(att)
+                continue
+            status = AttendanceStatus[value]
+            if att is None:
+                meeting.attendances.append(
+                    Attendance(member=row.member, status=status, guest=row.guest)
+                )
+            elif att.status != status:
+                att.status = status
+        for guest in guests:
+            meeting.attendances.append(
+                Attendance(member=guest, status=AttendanceStatus.present, guest=True)
+            )
+        db.session.commit()

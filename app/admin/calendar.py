@@ -1,0 +1,110 @@
+"""Admin screen of the calendar tokens: create one (its URLs are shown once), revoke it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, g, url_for
+from markupsafe import Markup
+from wtforms import BooleanField, validators
+
+from app.admin.base import SecuredModelView
+from app.extensions import db
+from app.feeds import new_token
+from app.models import WorkingGroup
+from app.models.base import utcnow
+
+
+def _current_user_id() -> int | None:
+    """The logged-in account, once accounts exist; None before that."""
+    try:
+        from flask_login import current_user
+
+        return getattr(current_user, "id", None) if current_user else None
+    except Exception:  # no login manager yet
+        return None
+
+
+def feed_urls(token: str) -> list[tuple[str, str]]:
+    urls = [
+        (
+            "Toutes les réunions",
+            url_for("feeds.all_meetings", token=token, _external=True),
+        )
+    ]
+    groups = db.session.execute(
+        sa.select(WorkingGroup)
+        .where(WorkingGroup.active.is_(True))
+        .order_by(WorkingGroup.name)
+    ).scalars()
+    for group in groups:
+        urls.append(
+            (
+                f"Groupe « {group.name} »",
+                url_for(
+                    "feeds.group_meetings",
+                    token=token,
+                    group_id=group.id,
+                    _external=True,
+                ),
+            )
+        )
+    return urls
+
+
+class CalendarTokenView(SecuredModelView):
+    """Tokens are shown once; only their hash is kept."""
+
+    can_export = False
+    column_list = ["label", "user_id", "created_at", "revoked_at"]
+    column_details_list = ["label", "user_id", "created_at", "revoked_at"]
+    column_searchable_list = ["label"]
+    column_filters = ["revoked_at"]
+    column_default_sort = ("created_at", True)
+    form_columns = ["label", "revoke"]
+    form_args = {
+        "label": {
+            "validators": [
+                validators.InputRequired(message="Le libellé est requis."),
+                validators.Length(max=120, message="120 caractères au plus."),
+            ],
+            "description": "Par exemple « Agenda de Solenn (téléphone) ».",
+        }
+    }
+    form_extra_fields = {
+        "revoke": BooleanField(
+            "Révoquer ce jeton",
+            description="Les agendas abonnés avec ce jeton ne reçoivent plus rien.",
+        )
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            token, digest = new_token()
+            model.token_hash = digest
+            model.user_id = _current_user_id()
+            g.new_calendar_token = token
+        revoke = getattr(form, "revoke", None)
+        if revoke is not None and revoke.data and model.revoked_at is None:
+            model.revoked_at = utcnow()
+
+    def after_model_change(self, form, model, is_created):
+        token = g.pop("new_calendar_token", None)
+        if not is_created or token is None:
+            return
+        items = Markup("").join(
+            Markup("<li>{}&nbsp;: <code>{}</code></li>").format(label, url)
+            for label, url in feed_urls(token)
+        )
+        flash(
+            Markup(
+                "Jeton créé. Copiez maintenant l'adresse d'abonnement dans votre "
+                "agenda : elle ne sera plus affichée. <ul>{}</ul>"
+            ).format(items),
+            "success",
+        )
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        # A new token cannot be revoked before anyone saw it.
+        del form.revoke
+        return form

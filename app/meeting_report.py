@@ -1,0 +1,251 @@
+"""The "compte rendu" of a meeting, in the layout of the council's own minutes.
+
+One data structure feeds the three outputs (web page, ODT, Markdown) so that they
+always hold the same text in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import nh3
+import sqlalchemy as sa
+from babel.dates import format_date
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from app.attendance import attendance_lists
+from app.extensions import db
+from app.models import Action, AttendanceStatus, Meeting, MeetingKind
+
+#: Markdown as people type it; raw HTML is not interpreted (it is shown as text).
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+}
+
+
+def markdown_tokens(text: str | None):
+    return _MD.parse(text or "")
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML, sanitised by nh3 (no script, no style, safe links only)."""
+    if not (text or "").strip():
+        return Markup("")
+    html = _MD.render(text or "")
+    # Headings typed as "#" would outrank the page's own titles: shift them down.
+    for level in (2, 1):
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
+            f"</h{level}>", f"</h{level + 2}>"
+        )
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return Markup(clean)
+
+
+def long_date(value: date | datetime | None) -> str:
+    """ "mardi 11 juin 2019"."""
+    if value is None:
+        return ""
+    return format_date(value, "EEEE d MMMM y", locale="fr_FR")
+
+
+def short_date(value: date | datetime | None) -> str:
+    """ "16 avril 2019", as in the header of the minutes."""
+    if value is None:
+        return ""
+    return format_date(value, "d MMMM y", locale="fr_FR")
+
+
+def hour(value: datetime | None) -> str:
+    """ "12h30"."""
+    if value is None:
+        return ""
+    return f"{value.hour}h{value.minute:02d}"
+
+
+@dataclass
+class ReportPerson:
+    name: str
+    guest: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.name} (invité·e)" if self.guest else self.name
+
+
+@dataclass
+class ReportItem:
+    text: str
+    deadline: str
+    owner: str = ""
+    status: str = ""
+
+
+@dataclass
+class NextMeeting:
+    date: str
+    time: str
+    place: str
+    documents_url: str
+
+    @property
+    def when_where(self) -> str:
+        parts = [self.date]
+        if self.time:
+            parts.append(self.time)
+        text = " ".join(p for p in parts if p)
+        if self.place:
+            text += f" — {self.place}"
+        return text
+
+
+@dataclass
+class MinutesReport:
+    meeting_id: int
+    kind: str
+    group: str
+    date: str
+    author: str
+    objective: str
+    context: str
+    exchanges: str
+    place: str
+    time: str
+    present: list[ReportPerson] = field(default_factory=list)
+    excused: list[ReportPerson] = field(default_factory=list)
+    decisions: list[ReportItem] = field(default_factory=list)
+    actions: list[ReportItem] = field(default_factory=list)
+    next_meeting: NextMeeting | None = None
+    documents_url: str = ""
+
+    @property
+    def exchanges_html(self) -> Markup:
+        return render_markdown(self.exchanges)
+
+    @property
+    def heading(self) -> str:
+        return self.group or self.kind
+
+    @property
+    def filename(self) -> str:
+        return f"compte-rendu-reunion-{self.meeting_id}"
+
+
+def _deadline(asap: bool, due_on: date | None) -> str:
+    if asap:
+        return "dès que possible"
+    return due_on.strftime("%d/%m/%Y") if due_on else "non fixée"
+
+
+def meeting_actions(meeting: Meeting) -> list[Action]:
+    return list(
+        db.session.execute(
+            sa.select(Action).where(Action.meeting_id == meeting.id).order_by(Action.id)
+        ).scalars()
+    )
+
+
+def build_report(meeting: Meeting) -> MinutesReport:
+    start = meeting.local_start
+    lists = attendance_lists(meeting)
+    report = MinutesReport(
+        meeting_id=meeting.id,
+        kind=meeting.kind.label if meeting.kind else MeetingKind.other.label,
+        group=str(meeting.group) if meeting.group else "",
+        date=short_date(start),
+        author=meeting.author.full_name if meeting.author else "",
+        objective=(meeting.objective or "").strip(),
+        context=(meeting.context or "").strip(),
+        exchanges=(meeting.exchanges or "").strip(),
+        place=meeting.place or "",
+        time=hour(start),
+        documents_url=meeting.documents_url or "",
+    )
+    for status, target in (
+        (AttendanceStatus.present, report.present),
+        (AttendanceStatus.excused, report.excused),
+    ):
+        target.extend(ReportPerson(a.member.full_name, a.guest) for a in lists[status])
+    report.decisions = [
+        ReportItem(d.text.strip(), _deadline(d.asap, d.due_on))
+        for d in meeting.decisions
+    ]
+    report.actions = [
+        ReportItem(
+            a.title,
+            _deadline(a.asap, a.due_on),
+            owner=a.owner.full_name if a.owner else "",
+            status=a.status.label if a.status else "",
+        )
+        for a in meeting_actions(meeting)
+    ]
+    nxt = meeting.next_meeting
+    if nxt is not None:
+        report.next_meeting = NextMeeting(
+            date=long_date(nxt.local_start),
+            time=hour(nxt.local_start),
+            place=nxt.place or "",
+            documents_url=nxt.documents_url or meeting.documents_url or "",
+        )
+    return report
+
+
+def _item_line(item: ReportItem) -> str:
+    line = item.text
+    if item.owner:
+        line += f" — responsable : {item.owner}"
+    line += f" — échéance : {item.deadline}"
+    return line
+
+
+def to_markdown(report: MinutesReport) -> str:
+    """The compte rendu as a Markdown document (same sections as the page)."""
+    out: list[str] = [f"# {report.kind}", ""]
+    if report.group:
+        out += [f"## {report.group}", ""]
+    out += [f"**Date :** {report.date}", ""]
+    if report.author:
+        out += [f"**Rédaction :** {report.author}", ""]
+    out += ["## Participants", ""]
+    out += [f"**Présents :** {', '.join(map(str, report.present)) or '—'}", ""]
+    out += [f"**Excusés :** {', '.join(map(str, report.excused)) or '—'}", ""]
+    out += ["## Éléments de contexte, déroulement et décisions", ""]
+    out += [f"**Objectif de la réunion :** {report.objective or '—'}", ""]
+    if report.context:
+        out += ["### Éléments de contexte", "", report.context, ""]
+    out += ["### Échanges et informations", "", report.exchanges or "—", ""]
+    out += ["### Décisions", ""]
+    out += [f"- {d.text}, délai : {d.deadline}" for d in report.decisions] or ["—"]
+    out += ["", "### Actions à venir", ""]
+    out += [f"- {_item_line(a)}" for a in report.actions] or ["—"]
+    out += ["", "## Prochaine réunion", ""]
+    nxt = report.next_meeting
+    if nxt is None:
+        out += ["Non fixée.", ""]
+    else:
+        out += [f"**Dates, horaires et lieu :** {nxt.when_where}", ""]
+        if nxt.documents_url:
+            out += [f"**Lien documents :** <{nxt.documents_url}>", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,251 @@
+"""The compte rendu as an OpenDocument text (ODT), built with odfpy.
+
+Styles are named ODF styles (headings, bold spans, bullet list) so that the file
+opens cleanly in LibreOffice and Word and can be restyled there.
+"""
+
+from __future__ import annotations
+
+import io
+
+from odf import dc
+from odf.opendocument import OpenDocumentText
+from odf.style import (
+    ListLevelProperties,
+    MasterPage,
+    PageLayout,
+    PageLayoutProperties,
+    ParagraphProperties,
+    Style,
+    TextProperties,
+)
+from odf.text import (
+    A,
+    H,
+    List,
+    ListItem,
+    ListLevelStyleBullet,
+    ListLevelStyleNumber,
+    ListStyle,
+    P,
+    Span,
+)
+
+from app.meeting_report import MinutesReport, markdown_tokens
+
+
+def _styles(doc: OpenDocumentText) -> dict[str, Style]:
+    styles = {}
+    layout = PageLayout(name="A4")
+    layout.addElement(
+        PageLayoutProperties(
+            pagewidth="21cm",
+            pageheight="29.7cm",
+            margintop="2cm",
+            marginbottom="2cm",
+            marginleft="2cm",
+            marginright="2cm",
+            printorientation="portrait",
+        )
+    )
+    doc.automaticstyles.addElement(layout)
+    doc.masterstyles.addElement(MasterPage(name="Standard", pagelayoutname=layout))
+
+    body = Style(name="Text_20_body", displayname="Text body", family="paragraph")
+    body.addElement(ParagraphProperties(marginbottom="0.2cm"))
+    # French language so that spelling and hyphenation work in the word processor.
+    body.addElement(
+        TextProperties(
+            fontsize="11pt", fontname="Liberation Sans", language="fr", country="FR"
+        )
+    )
+    doc.styles.addElement(body)
+    styles["body"] = body
+    for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt")):
+        heading = Style(
+            name=f"Heading_20_{level}",
+            displayname=f"Heading {level}",
+            family="paragraph",
+            parentstylename=body,
+            defaultoutlinelevel=str(level),
+        )
+        heading.addElement(ParagraphProperties(margintop="0.4cm", marginbottom="0.2cm"))
+        heading.addElement(TextProperties(fontsize=size, fontweight="bold"))
+        doc.styles.addElement(heading)
+        styles[f"h{level}"] = heading
+    strong = Style(name="Strong_20_Emphasis", displayname="Strong", family="text")
+    strong.addElement(TextProperties(fontweight="bold"))
+    doc.styles.addElement(strong)
+    styles["strong"] = strong
+    emphasis = Style(name="Emphasis", family="text")
+    emphasis.addElement(TextProperties(fontstyle="italic"))
+    doc.styles.addElement(emphasis)
+    styles["em"] = emphasis
+
+    bullets = ListStyle(name="List_20_Bullet", displayname="List Bullet")
+    for level in range(1, 4):
+        bullet = ListLevelStyleBullet(level=str(level), bulletchar="•")
+        bullet.addElement(
+            ListLevelProperties(
+                spacebefore=f"{0.6 * (level - 1):.1f}cm", minlabelwidth="0.6cm"
+            )
+        )
+        bullets.addElement(bullet)
+    doc.styles.addElement(bullets)
+    styles["list"] = bullets
+    numbers = ListStyle(name="List_20_Number", displayname="List Number")
+    for level in range(1, 4):
+        number = ListLevelStyleNumber(level=str(level), numformat="1", numsuffix=".")
+        number.addElement(
+            ListLevelProperties(
+                spacebefore=f"{0.6 * (level - 1):.1f}cm", minlabelwidth="0.7cm"
+            )
+        )
+        numbers.addElement(number)
+    doc.styles.addElement(numbers)
+    styles["numbers"] = numbers
+    return styles
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.doc = OpenDocumentText()
+        self.s = _styles(self.doc)
+
+    def heading(self, level: int, text: str) -> None:
+        self.doc.text.addElement(
+            H(outlinelevel=level, stylename=self.s[f"h{level}"], text=text)
+        )
+
+    def para(self, text: str = "", label: str | None = None, parent=None) -> P:
+        p = P(stylename=self.s["body"])
+        if label:
+            p.addElement(Span(stylename=self.s["strong"], text=label))
+            p.addText(" ")
+        if text:
+            p.addText(text)
+        (parent if parent is not None else self.doc.text).addElement(p)
+        return p
+
+    def bullets(self, lines: list[str]) -> None:
+        lst = List(stylename=self.s["list"])
+        for line in lines:
+            item = ListItem()
+            item.addElement(P(stylename=self.s["body"], text=line))
+            lst.addElement(item)
+        self.doc.text.addElement(lst)
+
+    def markdown(self, text: str) -> None:
+        """Paragraphs, lists, headings and bold/italic/link spans of a Markdown text."""
+        containers = [self.doc.text]
+        current: P | None = None
+        for tok in markdown_tokens(text):
+            kind = tok.type
+            if kind in ("bullet_list_open", "ordered_list_open"):
+                style = "numbers" if kind == "ordered_list_open" else "list"
+                lst = List(stylename=self.s[style])
+                containers[-1].addElement(lst)
+                containers.append(lst)
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                containers.pop()
+            elif kind == "list_item_open":
+                item = ListItem()
+                containers[-1].addElement(item)
+                containers.append(item)
+            elif kind == "list_item_close":
+                containers.pop()
+            elif kind == "heading_open":
+                current = H(outlinelevel=3, stylename=self.s["h3"])
+                containers[-1].addElement(current)
+            elif kind in ("paragraph_open", "blockquote_open"):
+                if kind == "paragraph_open":
+                    current = P(stylename=self.s["body"])
+                    containers[-1].addElement(current)
+            elif kind in ("code_block", "fence"):
+                for line in tok.content.rstrip("\n").split("\n"):
+                    containers[-1].addElement(P(stylename=self.s["body"], text=line))
+            elif kind == "inline" and current is not None:
+                self._inline(current, tok.children or [])
+            elif kind in ("paragraph_close", "heading_close"):
+                current = None
+
+    def _inline(self, target, children) -> None:
+        stack = [target]
+        for child in children:
+            kind = child.type
+            if kind in ("strong_open", "em_open"):
+                span = Span(
+                    stylename=self.s["strong" if kind == "strong_open" else "em"]
+                )
+                stack[-1].addElement(span)
+                stack.append(span)
+            elif kind == "link_open":
+                link = A(href=child.attrGet("href") or "", type="simple")
+                stack[-1].addElement(link)
+                stack.append(link)
+            elif kind in ("strong_close", "em_close", "link_close") and len(stack) > 1:
+                stack.pop()
+            elif kind in ("softbreak", "hardbreak"):
+                stack[-1].addText(" ")
+            elif kind in ("text", "code_inline", "html_inline"):
+                stack[-1].addText(child.content)
+
+    def bytes(self) -> bytes:
+        out = io.BytesIO()
+        self.doc.write(out)
+        return out.getvalue()
+
+
+def to_odt(report: MinutesReport) -> bytes:
+    w = _Writer()
+    w.doc.meta.addElement(
+        dc.Title(text=f"Compte rendu — {report.heading} — {report.date}")
+    )
+    w.doc.meta.addElement(dc.Language(text="fr-FR"))
+    w.heading(1, report.kind)
+    if report.group:
+        w.heading(2, report.group)
+    w.para(report.date, label="Date :")
+    if report.author:
+        w.para(report.author, label="Rédaction :")
+    w.heading(2, "Participants")
+    w.para(", ".join(map(str, report.present)) or "—", label="Présents :")
+    w.para(", ".join(map(str, report.excused)) or "—", label="Excusés :")
+    w.heading(2, "Éléments de contexte, déroulement et décisions")
+    w.para(report.objective or "—", label="Objectif de la réunion :")
+    if report.context:
+        w.heading(3, "Éléments de contexte")
+        w.markdown(report.context)
+    w.heading(3, "Échanges et informations")
+    if report.exchanges:
+        w.markdown(report.exchanges)
+    else:
+        w.para("—")
+    w.heading(3, "Décisions")
+    if report.decisions:
+        w.bullets([f"{d.text}, délai : {d.deadline}" for d in report.decisions])
+    else:
+        w.para("—")
+    w.heading(3, "Actions à venir")
+    if report.actions:
+        lines = []
+        for a in report.actions:
+            line = a.text
+            if a.owner:
+                line += f" — responsable : {a.owner}"
+            lines.append(f"{line} — échéance : {a.deadline}")
+        w.bullets(lines)
+    else:
+        w.para("—")
+    w.heading(2, "Prochaine réunion")
+    nxt = report.next_meeting
+    if nxt is None:
+        w.para("Non fixée.")
+    else:
+        w.para(nxt.when_where, label="Dates, horaires et lieu :")
+        if nxt.documents_url:
+            p = w.para(label="Lien documents :")
+            p.addElement(
+                A(href=nxt.documents_url, type="simple", text=nxt.documents_url)
+            )
+    return w.bytes()
