@@ -25,7 +25,9 @@ MEMBER = {
 
 
 def test_member_required_field_is_reported_and_input_kept(admin_client, db):
-    response, html = _post(admin_client, "/admin/member/new/", {**MEMBER, "last_name": ""})
+    response, html = _post(
+        admin_client, "/admin/member/new/", {**MEMBER, "last_name": ""}
+    )
     assert response.status_code == 200
     assert "Ce champ est requis" in html
     assert 'value="Anaïs"' in html
@@ -33,19 +35,25 @@ def test_member_required_field_is_reported_and_input_kept(admin_client, db):
 
 
 def test_member_length_is_enforced_by_the_form(admin_client, db):
-    _, html = _post(admin_client, "/admin/member/new/", {**MEMBER, "first_name": "A" * 101})
+    _, html = _post(
+        admin_client, "/admin/member/new/", {**MEMBER, "first_name": "A" * 101}
+    )
     assert "100 caractères" in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
 
 
 def test_email_syntax_and_case_insensitive_uniqueness(admin_client, db, make_member):
-    _, html = _post(admin_client, "/admin/member/new/", {**MEMBER, "email": "pas-un-courriel"})
+    _, html = _post(
+        admin_client, "/admin/member/new/", {**MEMBER, "email": "pas-un-courriel"}
+    )
     assert "Adresse électronique invalide" in html
     assert 'value="pas-un-courriel"' in html
 
     make_member(email="eric.soudy@example.org")
     response, html = _post(
-        admin_client, "/admin/member/new/", {**MEMBER, "email": "Eric.Soudy@Example.org"}
+        admin_client,
+        "/admin/member/new/",
+        {**MEMBER, "email": "Eric.Soudy@Example.org"},
     )
     assert response.status_code == 200
     assert "déjà utilisée" in html
@@ -57,7 +65,11 @@ def test_email_and_phone_are_normalised(admin_client, db):
     response, _ = _post(
         admin_client,
         "/admin/member/new/",
-        {**MEMBER, "email": "  Anais.LeGuennec@Example.ORG ", "phone": "02 97 12 34 56"},
+        {
+            **MEMBER,
+            "email": "  Anais.LeGuennec@Example.ORG ",
+            "phone": "02 97 12 34 56",
+        },
     )
     assert response.status_code == 302
     member = db.session.execute(sa.select(Member)).scalar_one()
@@ -86,7 +98,12 @@ def test_meeting_end_before_start(admin_client, db):
 
 
 def test_meeting_without_date(admin_client, db):
-    data = {"kind": "working_group", "status": "planned", "starts_at": "", "place": "CDPL"}
+    data = {
+        "kind": "working_group",
+        "status": "planned",
+        "starts_at": "",
+        "place": "CDPL",
+    }
     _, html = _post(admin_client, "/admin/meeting/new/", data)
     assert "Ce champ est requis" in html
     assert 'value="CDPL"' in html
@@ -110,11 +127,18 @@ def test_same_member_twice_in_attendance(admin_client, db, make_member):
 
 
 def test_meeting_times_are_paris_and_stored_utc(admin_client, db):
-    data = {"kind": "working_group", "status": "planned", "starts_at": "2019-06-11 12:30"}
+    data = {
+        "kind": "working_group",
+        "status": "planned",
+        "starts_at": "2019-06-11 12:30",
+    }
     response, _ = _post(admin_client, "/admin/meeting/new/", data)
     assert response.status_code == 302
     meeting = db.session.execute(sa.select(Meeting)).scalar_one()
-    assert meeting.starts_at.hour == 10 and meeting.starts_at.utcoffset().total_seconds() == 0
+    assert (
+        meeting.starts_at.hour == 10
+        and meeting.starts_at.utcoffset().total_seconds() == 0
+    )
     html = admin_client.get("/admin/meeting/").get_data(as_text=True)
     assert "11/06/2019 12:30" in html
 
@@ -123,7 +147,9 @@ def test_negative_budget_and_duplicate_number(admin_client, db):
     plan = Plan(name="Schéma Territorial du Numérique", short_name="STN")
     db.session.add(plan)
     db.session.flush()
-    db.session.add(PlanAction(plan=plan, number=12, title="Action 12", budget=Decimal(1)))
+    db.session.add(
+        PlanAction(plan=plan, number=12, title="Action 12", budget=Decimal(1))
+    )
     db.session.commit()
     _, html = _post(
         admin_client,

@@ -29,13 +29,22 @@ def test_demo_command_is_idempotent(app, db):
 
 
 def test_demo_meeting_shows_six_present_and_three_excused(admin_client, demo):
-    meeting = demo.session.execute(sa.select(Meeting).order_by(Meeting.starts_at)).scalars().first()
+    meeting = (
+        demo.session.execute(sa.select(Meeting).order_by(Meeting.starts_at))
+        .scalars()
+        .first()
+    )
     statuses = [a.status for a in meeting.attendances]
     assert statuses.count(AttendanceStatus.present) == 6
     assert statuses.count(AttendanceStatus.excused) == 3
-    html = admin_client.get(f"/admin/meeting/details/?id={meeting.id}").get_data(as_text=True)
+    html = admin_client.get(f"/admin/meeting/details/?id={meeting.id}").get_data(
+        as_text=True
+    )
     assert "Présent·e (6)" in html
     assert "Excusé·e (3)" in html
     assert "Cougoulat" in html and "Le Berre" in html
     assert meeting.local_start.strftime("%d/%m/%Y %H:%M") == "16/04/2019 12:30"
-    assert meeting.next_meeting.local_start.strftime("%d/%m/%Y %H:%M") == "11/06/2019 12:30"
+    assert (
+        meeting.next_meeting.local_start.strftime("%d/%m/%Y %H:%M")
+        == "11/06/2019 12:30"
+    )

@@ -48,7 +48,8 @@ def test_a_new_record_type_needs_only_model_view_and_registration(tmp_path):
             Venue.__table__.create(db.engine)
             client = app.test_client()
             response = client.post(
-                "/admin/venue/new/", data={"name": "Salle Alphonse Rio", "town": "Lorient"}
+                "/admin/venue/new/",
+                data={"name": "Salle Alphonse Rio", "town": "Lorient"},
             )
             assert response.status_code == 302
             db.session.add(Venue(name="Maison des associations", town="Lanester"))
