@@ -100,15 +100,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    from flask import current_app, request, session
+    """French unless the person chose English (session); browsers' language is ignored
+    so that every staff member sees the same French screens by default."""
+    from flask import current_app, session
 
-    languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang") if session else None
-    if chosen in languages:
+    if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    if request:
-        best = request.accept_languages.best_match(languages)
-        # French is the default; English only when the browser prefers it explicitly.
-        if best == "en" and request.accept_languages.best_match(["fr", "en"]) == "en":
-            return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -49,7 +49,7 @@ def _declare_language(response):
 def register_web(app: Flask) -> None:
     """Register plain routes and template helpers."""
     app.register_blueprint(bp)
-    from app.feeds import bp as feeds_bp
+    from app.meetings.feeds import bp as feeds_bp
 
     app.register_blueprint(feeds_bp)
     app.after_request(_declare_language)

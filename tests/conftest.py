@@ -124,7 +124,7 @@ def full_data(demo):
     """Demo data plus one row of every record type the demo lacks."""
     from decimal import Decimal
 
-    from app.feeds import hash_token
+    from app.meetings.feeds import hash_token
     from app.models import CalendarToken, Indicator, Measurement
 
     indicator = _db.session.execute(sa.select(Indicator)).scalars().first()

@@ -40,3 +40,14 @@ def test_every_view_answers_in_french(app, admin_client, full_data, endpoint):
         first = make_row(view.model)
         full_data.session.commit()
     check_view_pages(admin_client, view, first.id)
+
+
+def test_screens_are_french_whatever_the_browser_language(admin_client, demo):
+    html = admin_client.get(
+        "/admin/member/", headers={"Accept-Language": "en-US,en;q=0.9"}
+    ).get_data(as_text=True)
+    assert "Liste" in html and "Créer" in html
+    assert "Add Filter" not in html and "With selected" not in html
+    # Enum values are shown by their French label, not their stored code.
+    assert "Salarié·e" in html
+    assert ">staff<" not in html

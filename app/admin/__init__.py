@@ -38,7 +38,7 @@ class DashboardView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        from app.dashboard import build_dashboard
+        from app.meetings.dashboard import build_dashboard
 
         return self.render("admin/dashboard.html", board=build_dashboard())
 
@@ -90,8 +90,8 @@ def init_admin(app: Flask) -> Admin:
 
 def _register_template_helpers(app: Flask) -> None:
     """Functions the meeting, member and group pages call from their templates."""
-    from app.attendance import group_rates, member_rate
-    from app.meeting_report import render_markdown
+    from app.meetings.attendance import group_rates, member_rate
+    from app.meetings.report import render_markdown
 
     app.jinja_env.globals.update(
         member_attendance_rate=member_rate,

@@ -9,8 +9,8 @@ from wtforms import validators as v
 
 from app.admin.minutes_forms import FrenchForm, meeting_or_404
 from app.admin.minutes_forms import add_error as _err
-from app.attendance import roster
 from app.extensions import db
+from app.meetings.attendance import roster
 from app.models import Attendance, AttendanceStatus
 
 

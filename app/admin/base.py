@@ -52,7 +52,12 @@ def _fmt_list(view, values, name=None) -> str:
     return ", ".join(str(v) for v in values)
 
 
-TYPE_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
+# Our entries come first: the first isinstance() match wins, and Flask-Admin's own
+# Enum formatter would show the stored code instead of the French label.
+TYPE_FORMATTERS = {
+    LabelledEnum: _fmt_enum,
+    **{k: v for k, v in typefmt.BASE_FORMATTERS.items()},
+}
 TYPE_FORMATTERS.update(
     {
         type(None): typefmt.empty_formatter,
@@ -60,7 +65,6 @@ TYPE_FORMATTERS.update(
         datetime: _fmt_datetime,
         date: _fmt_date,
         Decimal: _fmt_decimal,
-        LabelledEnum: _fmt_enum,
         list: _fmt_list,
     }
 )

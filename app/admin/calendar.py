@@ -9,7 +9,7 @@ from wtforms import BooleanField, validators
 
 from app.admin.base import SecuredModelView
 from app.extensions import db
-from app.feeds import new_token
+from app.meetings.feeds import new_token
 from app.models import WorkingGroup
 from app.models.base import utcnow
 

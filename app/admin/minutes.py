@@ -20,9 +20,9 @@ from app.admin.minutes_forms import (
     meeting_or_404,
 )
 from app.admin.minutes_forms import add_error as _err
-from app.attendance import roster, sort_members
 from app.extensions import db
-from app.meeting_report import meeting_actions
+from app.meetings.attendance import roster, sort_members
+from app.meetings.report import meeting_actions
 from app.models import (
     OPEN_ACTION_STATUSES,
     Action,
@@ -66,12 +66,11 @@ def _paris(day: date, at) -> datetime:
 
 
 def _member_choices(meeting: Meeting, *extra: Member | None) -> list[tuple[str, str]]:
-    """Roster first (the people who were there), then every other current member."""
+    """The meeting's roster (group members and recorded attendees) plus the people
+    already chosen. Never the whole member table: it may hold tens of thousands of
+    rows; someone from outside is first added on the attendance screen."""
     members = {r.member.id: r.member for r in roster(meeting)}
-    others = db.session.execute(
-        sa.select(Member).where(Member.left_on.is_(None))
-    ).scalars()
-    for member in [*others, *[m for m in extra if m is not None]]:
+    for member in [m for m in extra if m is not None]:
         members.setdefault(member.id, member)
     ordered = sort_members(members.values())
     return [("", "—")] + [(str(m.id), f"{m.last_name} {m.first_name}") for m in ordered]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response
 from flask_admin import expose
 
-from app import ical
 from app.admin.minutes_forms import meeting_or_404
-from app.feeds import ics_response
-from app.meeting_report import build_report, to_markdown
-from app.odt import to_odt
+from app.meetings import ical
+from app.meetings.feeds import ics_response
+from app.meetings.odt import to_odt
+from app.meetings.report import build_report, to_markdown
 
 
 class ReportScreens:

@@ -15,8 +15,8 @@ from babel.dates import format_date
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from app.attendance import attendance_lists
 from app.extensions import db
+from app.meetings.attendance import attendance_lists
 from app.models import Action, AttendanceStatus, Meeting, MeetingKind
 
 #: Markdown as people type it; raw HTML is not interpreted (it is shown as text).

@@ -31,7 +31,7 @@ from odf.text import (
     Span,
 )
 
-from app.meeting_report import MinutesReport, markdown_tokens
+from app.meetings.report import MinutesReport, markdown_tokens
 
 
 def _styles(doc: OpenDocumentText) -> dict[str, Style]:

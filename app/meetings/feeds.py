@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort
 from sqlalchemy.orm import selectinload
 
-from app import ical
 from app.extensions import db
+from app.meetings import ical
 from app.models import CalendarToken, Meeting, WorkingGroup
 
 bp = Blueprint("feeds", __name__, url_prefix="/agenda")

@@ -1,0 +1,2 @@
+"""Meeting work beyond the CRUD screens: roster and rates, minutes report, ODT,
+iCalendar feeds and the dashboard queries."""
