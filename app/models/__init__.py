@@ -1,6 +1,7 @@
 """All models, imported here so that metadata and migrations see every table."""
 
 from app.models.actions import OPEN_ACTION_STATUSES, Action, ActionStatus
+from app.models.audit import DataTransfer, TransferOperation, TransferOutcome
 from app.models.base import Base, LabelledEnum, UTCDateTime, utcnow
 from app.models.documents import (
     Document,
@@ -48,6 +49,7 @@ __all__ = [
     "AttendanceStatus",
     "Base",
     "College",
+    "DataTransfer",
     "Decision",
     "Direction",
     "Document",
@@ -67,6 +69,8 @@ __all__ = [
     "OrganisationKind",
     "Plan",
     "PlanAction",
+    "TransferOperation",
+    "TransferOutcome",
     "UTCDateTime",
     "WorkingGroup",
     "document_plan_action",
