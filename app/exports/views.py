@@ -34,8 +34,11 @@ log = logging.getLogger(__name__)
 
 
 def _batches(result, convert, size: int) -> Iterator[list]:
-    for part in result.partitions(size):
-        yield list(convert(part))
+    try:
+        for part in result.partitions(size):
+            yield list(convert(part))
+    finally:
+        result.close()  # a server-side cursor must not outlive a failure
 
 
 def _raw_batches(cursor, convert, size: int) -> Iterator[list]:

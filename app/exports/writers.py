@@ -193,16 +193,24 @@ def write_xlsx(headers, kinds, batches, title: str):
     formats = {DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm:ss"}
     dated = [(i, formats[k]) for i, k in enumerate(kinds) if k in formats]
     count = 0
-    for batch in batches:
-        for row in batch:
-            out = list(row)
-            for i, fmt in dated:
-                if out[i] is not None:
-                    cell = WriteOnlyCell(ws, value=out[i])
-                    cell.number_format = fmt
-                    out[i] = cell
-            ws.append(out)
-            count += 1
+    try:
+        for batch in batches:
+            for row in batch:
+                out = list(row)
+                for i, fmt in dated:
+                    if out[i] is not None:
+                        cell = WriteOnlyCell(ws, value=out[i])
+                        cell.number_format = fmt
+                        out[i] = cell
+                ws.append(out)
+                count += 1
+    except BaseException:
+        # Finish and delete the worksheet's own temporary file (openpyxl
+        # otherwise leaves it open until garbage collection).
+        ws.close()
+        if getattr(ws, "_writer", None) is not None:
+            ws._writer.cleanup()
+        raise
     fh = tempfile.TemporaryFile()
     wb.save(fh)
     fh.seek(0)
@@ -254,6 +262,16 @@ def _ods_cell(value, kind: str) -> str:
 def write_ods(headers, kinds, batches, title: str):
     """An ODS spreadsheet in a temporary file, content.xml written row by row."""
     fh = tempfile.TemporaryFile()
+    try:
+        count = _write_ods_zip(fh, headers, kinds, batches, title)
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+    return fh, count
+
+
+def _write_ods_zip(fh, headers, kinds, batches, title: str) -> int:
     count = 0
     with zipfile.ZipFile(fh, "w") as zf:
         # The mimetype entry must come first and stay uncompressed (ODF 1.2, 3.3).
@@ -279,5 +297,4 @@ def write_ods(headers, kinds, batches, title: str):
                     count += 1
                 out.write("".join(parts).encode("utf-8"))
             out.write(ODS_TAIL.encode())
-    fh.seek(0)
-    return fh, count
+    return count
