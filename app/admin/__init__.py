@@ -10,6 +10,7 @@ from app import models as m
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.documents import DocumentView
+from app.admin.imports import DumpView, ImportView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
 from app.admin.people import (
     CollegeView,
@@ -30,6 +31,7 @@ PEOPLE = "Personnes"
 MEETINGS = "Réunions"
 DOCUMENTS = "Documents"
 PLANS = "Suivi des plans"
+DATA = "Données"
 
 
 class DashboardView(AdminIndexView):
@@ -65,6 +67,8 @@ def register_views(admin: Admin) -> None:
     admin.add_view(
         MeasurementView(m.Measurement, category=PLANS, endpoint="measurement")
     )
+    admin.add_view(ImportView(name="Importer", category=DATA, endpoint="imports"))
+    admin.add_view(DumpView(name="Sauvegarde complète", category=DATA, endpoint="dump"))
 
 
 def init_admin(app: Flask) -> Admin:
