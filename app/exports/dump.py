@@ -205,19 +205,17 @@ def load_dump(fh, session=None, progress=None) -> int:
                     "d'une sauvegarde se fait dans une instance neuve."
                 )
         total = 0
-        deferred: list[tuple[sa.Table, str, list[tuple]]] = []
+        deferred: list[tuple[sa.Table, list[tuple]]] = []
         for table in tables:
             resource = by_name.get(table.name)
             if resource is None:
                 continue
             total += _load_table(session, zf, table, resource, deferred, progress)
         # Self references (e.g. meeting.next_meeting_id) are set once all rows exist.
-        for table, column, pairs in deferred:
+        for table, pairs in deferred:
             pk = list(table.primary_key.columns)[0]
-            for ident, value in pairs:
-                session.execute(
-                    table.update().where(pk == ident).values({column: value})
-                )
+            for ident, values in pairs:
+                session.execute(table.update().where(pk == ident).values(values))
         _reset_sequences(session, tables)
         session.commit()
     return total
@@ -240,7 +238,9 @@ def _load_table(session, zf, table, resource, deferred, progress) -> int:
             if any(fk.column.table is table for fk in c.foreign_keys)
         ]
         pk = list(table.primary_key.columns)
-        pairs: dict[str, list] = {name: [] for name in self_refs}
+        # Columns with an onupdate default (updated_at) keep their loaded value.
+        stamped = [c.name for c in columns if c.onupdate is not None]
+        pairs: list = []
         count = 0
         batch = []
         for row in reader:
@@ -248,9 +248,11 @@ def _load_table(session, zf, table, resource, deferred, progress) -> int:
                 col.name: (None if value == NULL else decode(value))
                 for col, decode, value in zip(columns, decoders, row, strict=True)
             }
-            for name in self_refs:
-                if record[name] is not None:
-                    pairs[name].append((record[pk[0].name], record[name]))
+            later = {n: record[n] for n in self_refs if record[n] is not None}
+            if later:
+                later.update({n: record[n] for n in stamped})
+                pairs.append((record[pk[0].name], later))
+                for name in self_refs:
                     record[name] = None
             batch.append(record)
             if len(batch) >= BATCH:
@@ -264,9 +266,8 @@ def _load_table(session, zf, table, resource, deferred, progress) -> int:
             count += len(batch)
             if progress:
                 progress(len(batch))
-        for name, values in pairs.items():
-            if values:
-                deferred.append((table, name, values))
+        if pairs:
+            deferred.append((table, pairs))
     return count
 
 
