@@ -349,3 +349,28 @@ def test_date_cells_in_xlsx_are_dates(admin_client, db, make_member):
     header = [c.value for c in ws[1]]
     cell = ws.cell(row=2, column=header.index("Parti·e le") + 1)
     assert cell.is_date and cell.value.date() == date(2024, 1, 31)
+
+
+def test_sqlite_export_in_progress_does_not_block_writers(
+    app, db, admin_client, make_member, monkeypatch
+):
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite locking only")
+    for i in range(6):
+        make_member(last_name=f"Membre{i}")
+    monkeypatch.setitem(app.config, "EXPORT_STREAM_BATCH", 2)
+    response = admin_client.get("/admin/member/export/csv/", buffered=False)
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert b"Membre0" in first and b"Membre5" not in first
+    # While the download is paused mid-way, another writer gets the lock at once.
+    writer = sqlite3.connect(db.engine.url.database, timeout=0.2, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE member SET town = 'Lorient' WHERE last_name = 'Membre5'")
+    writer.execute("COMMIT")
+    writer.close()
+    rest = b"".join(chunks)
+    response.close()
+    assert b"Membre5" in rest

@@ -71,7 +71,11 @@ def _plan_action_label(plan_short, plan_name, number) -> str:
 
 
 def _meeting_label(group_name, kind, starts_at, ident) -> str:
-    what = group_name or (str(kind) if kind else "")
+    from app.models import MeetingKind
+
+    if isinstance(kind, str):  # a raw stored code
+        kind = MeetingKind[kind] if kind in MeetingKind.__members__ else None
+    what = group_name or (kind.label if kind else "")
     title = f"{what} — {_local_day(starts_at)}".strip(" —")
     return title or f"Réunion n° {ident}"
 
@@ -210,12 +214,13 @@ class LabelResolver:
         self.pk = pk
         self.stmt = stmt
 
-    def lookup(self, session, ids, finish: Callable | None) -> dict:
+    def lookup(self, run: Callable, ids, finish: Callable | None) -> dict:
+        """Labels of ``ids``; ``run`` executes a select and returns its rows."""
         found: dict = {}
         ids = sorted(ids)
         for start in range(0, len(ids), LABEL_LOOKUP_CHUNK):
             chunk = ids[start : start + LABEL_LOOKUP_CHUNK]
-            for pk, *parts in session.execute(self.stmt.where(self.pk.in_(chunk))):
+            for pk, *parts in run(self.stmt.where(self.pk.in_(chunk))):
                 value = self.spec.compose(*parts)
                 found[pk] = finish(value) if finish is not None else value
         return found
@@ -300,7 +305,7 @@ class ExportPlan:
     def kinds(self) -> list[str]:
         return [c.kind for c in self.columns]
 
-    def batch_converter(self, session, finishers: dict[str, Callable | None]):
+    def batch_converter(self, run: Callable, finishers: dict[str, Callable | None]):
         """A function turning a batch of raw rows into an iterable of cell rows.
 
         Work is done column by column with ``map`` (C loops) over the batch,
@@ -333,7 +338,7 @@ class ExportPlan:
                     if missing:
                         if len(cache) + len(missing) > LABEL_CACHE_SIZE:
                             cache.clear()
-                        cache.update(resolver.lookup(session, missing, finish))
+                        cache.update(resolver.lookup(run, missing, finish))
                     values = map(cache.get, values)
                 elif func is not None:
                     values = map(func, values)

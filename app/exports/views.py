@@ -41,12 +41,29 @@ def _batches(result, convert, size: int) -> Iterator[list]:
         result.close()  # a server-side cursor must not outlive a failure
 
 
-def _raw_batches(cursor, convert, size: int) -> Iterator[list]:
+def _raw_batches(raw, cursor, convert, size: int) -> Iterator[list]:
     try:
         while rows := cursor.fetchmany(size):
             yield list(convert(rows))
     finally:
         cursor.close()
+        raw.close()  # back to the pool
+
+
+def sqlite_execute(raw, stmt):
+    """Run a select on a DB-API connection with SQLAlchemy's bind processing."""
+    compiled = stmt.compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = compiled.construct_params()
+    processors = compiled._bind_processors
+    args = [
+        processors[name](params[name]) if name in processors else params[name]
+        for name in compiled.positiontup or ()
+    ]
+    cursor = raw.cursor()
+    cursor.execute(compiled.string, args)
+    return cursor
 
 
 class ExportMixin:
@@ -76,20 +93,30 @@ class ExportMixin:
     def iter_export_rows(self, plan: ExportPlan, fmt: str, batch_size: int):
         """Batches of cell rows read from the database as they are written out.
 
-        The select runs on the session's connection as a Core statement whose
-        columns carry no result processing. On SQLite (no server-side cursors)
-        rows are fetched straight from the DB-API cursor; elsewhere through a
-        server-side cursor (``stream_results``).
+        PostgreSQL: a server-side cursor (``stream_results``) in the session's
+        transaction. SQLite: a pooled DB-API connection of its own in
+        autocommit mode, because the session opens every transaction with
+        BEGIN IMMEDIATE and a long download would hold the write lock; a lone
+        SELECT reads a WAL snapshot without blocking writers.
         """
         stmt = self.export_query(plan).statement
+        finishers = writers.FINISHERS[fmt]
+        if db.engine.dialect.name == "sqlite":
+            raw = db.engine.raw_connection()
+            cursor = sqlite_execute(raw, stmt)
+
+            def lookup(query):
+                return sqlite_execute(raw, query).fetchall()
+
+            convert = plan.batch_converter(lookup, finishers)
+            return _raw_batches(raw, cursor, convert, batch_size)
         conn = db.session.connection()
-        convert = plan.batch_converter(db.session, writers.FINISHERS[fmt])
-        if conn.dialect.name == "sqlite":
-            cursor = conn.execute(stmt).cursor
-            return _raw_batches(cursor, convert, batch_size)
         result = conn.execution_options(
             stream_results=True, yield_per=batch_size
         ).execute(stmt)
+        convert = plan.batch_converter(
+            lambda query: db.session.execute(query).all(), finishers
+        )
         return _batches(result, convert, batch_size)
 
     def export_filename(self, fmt: str) -> str:
