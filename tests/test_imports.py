@@ -320,3 +320,43 @@ def test_boolean_cells(raw, expected):
     from app.exports.values import parse_bool
 
     assert parse_bool(raw or None) is expected
+
+
+def test_upload_page_is_french_with_csrf(db, admin_client):
+    html = admin_client.get("/admin/imports/").get_data(as_text=True)
+    assert 'name="csrf_token"' in html
+    assert "Présences à une réunion" in html and "Taille maximale : 10 Mo" in html
+    url = review_url(upload(admin_client, MEMBERS_CSV))
+    html = admin_client.get(url).get_data(as_text=True)
+    assert html.count('name="csrf_token"') == 2  # review form and cancel form
+
+
+def test_ods_reader_expands_repeated_cells():
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    from app.exports.readers import read_table
+
+    doc = OpenDocumentSpreadsheet()
+    sheet = Table(name="Feuille1")
+    for values in (["Nom", None, "Prénom"], ["Bréhaut", None, "Solenn"]):
+        row = TableRow()
+        for value in values:
+            if value is None:
+                row.addElement(TableCell(numbercolumnsrepeated=1))
+            else:
+                cell = TableCell(valuetype="string")
+                cell.addElement(P(text=value))
+                row.addElement(cell)
+        row.addElement(TableCell(numbercolumnsrepeated=1020))
+        sheet.addElement(row)
+    sheet.addElement(TableRow(numberrowsrepeated=1000))
+    doc.spreadsheet.addElement(sheet)
+    buf = io.BytesIO()
+    doc.write(buf)
+    table = read_table(buf.getvalue(), "x.ods")
+    assert table.headers == ["Nom", "", "Prénom"]
+    assert [(line, cells[:3]) for line, cells in table.rows] == [
+        (2, ["Bréhaut", None, "Solenn"])
+    ]
