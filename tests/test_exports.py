@@ -399,3 +399,22 @@ def test_every_list_exports_all_its_rows_in_every_format(
             continue
         assert len(rows) == 1 + total, (endpoint, fmt)
         assert "Version" not in rows[0]
+
+
+def test_datetime_and_enum_filters_apply_to_export(app, admin_client, demo):
+    from flask_admin.contrib.sqla.filters import DateTimeGreaterFilter
+
+    view = _view(app, "meeting")
+    index, flt = next(
+        (i, f)
+        for i, f in enumerate(view._filters)
+        if isinstance(f, DateTimeGreaterFilter)
+        and getattr(f.column, "key", "") == "starts_at"
+    )
+    arg = f"flt0_{view.get_filter_arg(index, flt)}"
+    url = f"/admin/meeting/export/csv/?{arg}=2019-06-11+12:00:00"
+    rows = read_rows("csv", fetch(admin_client, url).data)
+    # 12:30 Paris is after 12:00 Paris (but 10:30 UTC is not after 12:00 UTC).
+    assert [r[0] for r in rows[1:]] == ["2019-06-11T12:30:00+02:00"]
+    screen = admin_client.get(f"/admin/meeting/?{arg}=2019-06-11+12:00:00")
+    assert "16/04/2019" not in screen.get_data(as_text=True)
