@@ -13,7 +13,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.exports import pending
 from app.exports.audit import record
-from app.exports.importing import KINDS, get_kind, preview_rows, run_import
+from app.exports.import_kinds import KINDS
+from app.exports.importing import get_kind, preview_rows, run_import
 from app.exports.readers import ImportFileError, read_table
 from app.extensions import db
 from app.models import Meeting

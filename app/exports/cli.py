@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.exports.audit import record
-from app.exports.importing import KINDS
+from app.exports.import_kinds import KINDS
 from app.extensions import db
 from app.models.audit import TransferOperation
 
