@@ -197,10 +197,17 @@ class ImportKind:
         if not analysis.ok:
             raise ValueError("analysis has errors")
         created = updated = 0
+        # Load the records to update in a few queries rather than one per row.
+        ids = sorted({r.existing_id for r in analysis.rows if r.existing_id})
+        loaded = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = sa.select(self.model).where(self.model.id.in_(chunk))
+            loaded.update((o.id, o) for o in session.execute(stmt).scalars())
         for row in analysis.rows:
             attrs = {k: v for k, v in row.attrs.items() if v is not None}
             if row.existing_id:
-                obj = session.get(self.model, row.existing_id)
+                obj = loaded[row.existing_id]
                 for k, v in attrs.items():
                     setattr(obj, k, v)
                 updated += 1
