@@ -418,3 +418,11 @@ def test_datetime_and_enum_filters_apply_to_export(app, admin_client, demo):
     assert [r[0] for r in rows[1:]] == ["2019-06-11T12:30:00+02:00"]
     screen = admin_client.get(f"/admin/meeting/?{arg}=2019-06-11+12:00:00")
     assert "16/04/2019" not in screen.get_data(as_text=True)
+
+
+def test_journal_page_lists_transfers(db, admin_client, people):
+    fetch(admin_client, "/admin/member/export/csv-excel/")
+    html = admin_client.get("/admin/journal/").get_data(as_text=True)
+    assert "Journal des échanges de données" in html
+    assert "<td>member</td>" in html and "<td>csv-excel</td>" in html
+    assert "<td>Export</td>" in html and "<td>Réussi</td>" in html

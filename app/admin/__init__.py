@@ -10,7 +10,7 @@ from app import models as m
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.documents import DocumentView
-from app.admin.imports import DumpView, ImportView
+from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
 from app.admin.people import (
     CollegeView,
@@ -69,6 +69,9 @@ def register_views(admin: Admin) -> None:
     )
     admin.add_view(ImportView(name="Importer", category=DATA, endpoint="imports"))
     admin.add_view(DumpView(name="Sauvegarde complète", category=DATA, endpoint="dump"))
+    admin.add_view(
+        TransferLogView(name="Journal des échanges", category=DATA, endpoint="journal")
+    )
 
 
 def init_admin(app: Flask) -> Admin:

@@ -11,6 +11,7 @@ from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.admin.fields import PARIS
 from app.exports import pending
 from app.exports.audit import record
 from app.exports.import_kinds import KINDS
@@ -270,3 +271,32 @@ class DumpView(BaseView):
                 max_age=0,
             )
         return self.render("admin/imports/dump.html")
+
+
+class TransferLogView(BaseView):
+    """Read-only journal of exports, imports, dumps and backups (latest first)."""
+
+    page_size = 200
+
+    def is_accessible(self) -> bool:
+        return staff_only()
+
+    @expose("/")
+    def index(self):
+        from app.models import DataTransfer
+
+        entries = (
+            db.session.execute(
+                sa.select(DataTransfer)
+                .order_by(DataTransfer.at.desc(), DataTransfer.id.desc())
+                .limit(self.page_size)
+            )
+            .scalars()
+            .all()
+        )
+        return self.render(
+            "admin/imports/journal.html",
+            entries=entries,
+            page_size=self.page_size,
+            paris=PARIS,
+        )
