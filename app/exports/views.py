@@ -103,7 +103,11 @@ class ExportMixin:
         finishers = writers.FINISHERS[fmt]
         if db.engine.dialect.name == "sqlite":
             raw = db.engine.raw_connection()
-            cursor = sqlite_execute(raw, stmt)
+            try:
+                cursor = sqlite_execute(raw, stmt)
+            except BaseException:
+                raw.close()
+                raise
 
             def lookup(query):
                 return sqlite_execute(raw, query).fetchall()
@@ -134,10 +138,13 @@ class ExportMixin:
         plan = self.export_plan()
         counter = {"rows": 0}
 
-        def counted(batches):
-            for batch in batches:
-                counter["rows"] += len(batch)
-                yield batch
+        def counted(source):
+            try:
+                for batch in source:
+                    counter["rows"] += len(batch)
+                    yield batch
+            finally:
+                source.close()  # release the cursor and its connection now
 
         def fail(exc: Exception) -> None:
             log.exception("Export of %s as %s failed", self.endpoint, export_type)
@@ -151,12 +158,15 @@ class ExportMixin:
                 success=False,
             )
 
+        batches = None
         try:
             batches = counted(self.iter_export_rows(plan, export_type, batch_size))
             # Read the first batch now: a failure here gives an error page,
             # not a file that starts fine.
             first = next(batches, None)
         except Exception as exc:
+            if batches is not None:
+                batches.close()
             fail(exc)
             flash(
                 "L'export n'a pas pu être produit à cause d'une erreur interne ; "
@@ -166,9 +176,12 @@ class ExportMixin:
             return redirect(return_url)
 
         def all_batches():
-            if first is not None:
-                yield first
-            yield from batches
+            try:
+                if first is not None:
+                    yield first
+                yield from batches
+            finally:
+                batches.close()
 
         filename = self.export_filename(export_type)
         if export_type in writers.STREAMED:
@@ -177,8 +190,10 @@ class ExportMixin:
             )
         try:
             build = writers.write_xlsx if export_type == "xlsx" else writers.write_ods
-            fh, _count = build(plan.headers, plan.kinds, all_batches(), self.name)
+            source = all_batches()
+            fh, _count = build(plan.headers, plan.kinds, source, self.name)
         except Exception as exc:
+            source.close()
             fail(exc)
             flash(
                 "L'export n'a pas pu être produit à cause d'une erreur interne ; "
@@ -212,8 +227,11 @@ class ExportMixin:
                 yield from chunks
             except Exception as exc:
                 # The writer already ended the file with its error marker.
+                batches.close()
                 fail(exc)
                 return
+            finally:
+                chunks.close()
             db.session.rollback()  # end the read transaction before logging
             record(
                 TransferOperation.export,
