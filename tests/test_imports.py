@@ -26,6 +26,13 @@ from app.models import (
 )
 
 
+@pytest.fixture(autouse=True)
+def import_dir(app, tmp_path, monkeypatch):
+    """Pending uploads go to a temporary folder, not the instance folder."""
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    return tmp_path / "imports"
+
+
 def upload(client, data: bytes, kind="membres", filename="liste.csv", **extra):
     form = {"kind": kind, "file": (io.BytesIO(data), filename), **extra}
     return client.post("/admin/imports/", data=form, content_type="multipart/form-data")
@@ -61,7 +68,7 @@ MEMBERS_CSV = (
 ).encode()
 
 
-def test_members_upload_preview_confirm(db, admin_client):
+def test_members_upload_preview_confirm(db, admin_client, import_dir):
     url = review_url(upload(admin_client, MEMBERS_CSV))
     page = admin_client.get(url)
     html = page.get_data(as_text=True)
@@ -84,6 +91,7 @@ def test_members_upload_preview_confirm(db, admin_client):
     )
     # The pending upload is gone once imported.
     assert admin_client.get(url).status_code == 302
+    assert not any(import_dir.iterdir())
 
 
 def test_one_bad_row_writes_nothing_and_names_the_row(db, admin_client):

@@ -17,7 +17,10 @@ MAX_AGE_SECONDS = 24 * 3600
 
 
 def pending_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    configured = current_app.config.get("IMPORT_DIR")
+    path = (
+        Path(configured) if configured else Path(current_app.instance_path) / "imports"
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
