@@ -6,6 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from app.exports.cli import register_commands as register_export_commands
+
 
 def _create_app():
     from app import create_app
@@ -50,6 +52,7 @@ def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``app.cli``."""
     for command in (serve_command, demo_command):
         app.cli.add_command(command)
+    register_export_commands(app)  # import-data, dump, load-dump, backup, restore
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)

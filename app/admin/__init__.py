@@ -11,6 +11,7 @@ from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
 from app.admin.documents import DocumentView
+from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
 from app.admin.people import (
     CollegeView,
@@ -31,6 +32,7 @@ PEOPLE = "Personnes"
 MEETINGS = "Réunions"
 DOCUMENTS = "Documents"
 PLANS = "Suivi des plans"
+DATA = "Données"
 
 
 class DashboardView(AdminIndexView):
@@ -70,6 +72,11 @@ def register_views(admin: Admin) -> None:
     admin.add_view(IndicatorView(m.Indicator, category=PLANS, endpoint="indicator"))
     admin.add_view(
         MeasurementView(m.Measurement, category=PLANS, endpoint="measurement")
+    )
+    admin.add_view(ImportView(name="Importer", category=DATA, endpoint="imports"))
+    admin.add_view(DumpView(name="Sauvegarde complète", category=DATA, endpoint="dump"))
+    admin.add_view(
+        TransferLogView(name="Journal des échanges", category=DATA, endpoint="journal")
     )
 
 

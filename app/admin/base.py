@@ -16,6 +16,7 @@ from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.exports.views import ExportMixin
 from app.extensions import db
 from app.models.base import LabelledEnum
 
@@ -99,7 +100,7 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(ModelView):
+class SecuredModelView(ExportMixin, ModelView):
     """Base of every admin view. Access rules live in ``app.auth``."""
 
     page_size = 50
@@ -107,7 +108,6 @@ class SecuredModelView(ModelView):
     page_size_options = (20, 50, 100)
     can_view_details = True
     can_export = True
-    export_types = ["csv"]
     create_modal = False
     edit_modal = False
     details_modal = False

@@ -1,6 +1,7 @@
 """All models, imported here so that metadata and migrations see every table."""
 
 from app.models.actions import OPEN_ACTION_STATUSES, Action, ActionStatus
+from app.models.audit import DataTransfer, TransferOperation, TransferOutcome
 from app.models.base import Base, LabelledEnum, UTCDateTime, utcnow
 from app.models.documents import (
     Document,
@@ -50,6 +51,7 @@ __all__ = [
     "Base",
     "CalendarToken",
     "College",
+    "DataTransfer",
     "Decision",
     "Direction",
     "Document",
@@ -69,6 +71,8 @@ __all__ = [
     "OrganisationKind",
     "Plan",
     "PlanAction",
+    "TransferOperation",
+    "TransferOutcome",
     "UTCDateTime",
     "WorkingGroup",
     "document_plan_action",

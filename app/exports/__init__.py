@@ -1,0 +1,1 @@
+"""Data in and out: list exports, imports, full dumps and backups (issue 6)."""

@@ -1,0 +1,261 @@
+"""Imports of members, organisations, attendance, plan actions and measurements.
+
+An import goes: read the table, map its columns to fields (auto-matched on
+French or English headers), analyse every row (French errors with the file's
+line numbers; creation or update of an existing record), then apply all rows
+in one transaction, or none if a single row is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.exports.readers import Table, normalise_header
+from app.exports.values import as_text
+
+
+@dataclass
+class Field:
+    key: str
+    label: str
+    parse: Callable = as_text
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+    def names(self) -> set[str]:
+        return {normalise_header(n) for n in (self.key, self.label, *self.aliases)}
+
+
+@dataclass
+class RowResult:
+    line: int
+    values: dict
+    attrs: dict = field(default_factory=dict)
+    existing_id: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        if self.errors:
+            return "Erreur"
+        return "Mise à jour" if self.existing_id else "Création"
+
+
+@dataclass
+class Analysis:
+    rows: list[RowResult]
+    mapping_errors: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        out = list(self.mapping_errors)
+        for row in self.rows:
+            out.extend(f"Ligne {row.line} : {e}" for e in row.errors)
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.mapping_errors and not any(r.errors for r in self.rows)
+
+    @property
+    def creations(self) -> int:
+        return sum(1 for r in self.rows if not r.errors and not r.existing_id)
+
+    @property
+    def updates(self) -> int:
+        return sum(1 for r in self.rows if not r.errors and r.existing_id)
+
+
+def key_of(text) -> str:
+    """Comparison form of a name: spaces collapsed, case folded."""
+    return " ".join(str(text or "").split()).casefold()
+
+
+class ImportKind:
+    """One kind of import; subclasses say how rows find and fill their records."""
+
+    name = ""
+    label = ""
+    model: type = None  # type: ignore[assignment]
+    fields: list[Field] = []
+    needs_meeting = False
+
+    def field(self, key: str) -> Field:
+        return next(f for f in self.fields if f.key == key)
+
+    def auto_mapping(self, headers: list[str]) -> dict[int, str]:
+        mapping: dict[int, str] = {}
+        used: set[str] = set()
+        for index, header in enumerate(headers):
+            norm = normalise_header(header)
+            if not norm:
+                continue
+            for f in self.fields:
+                if f.key not in used and norm in f.names():
+                    mapping[index] = f.key
+                    used.add(f.key)
+                    break
+        return mapping
+
+    def max_length(self, key: str) -> int | None:
+        column = self.model.__table__.columns.get(key)
+        if column is None or not isinstance(column.type, sa.String):
+            return None
+        return column.type.length
+
+    # ----- hooks
+    def prepare(self, session, params: dict) -> list[str]:
+        """Load lookups; return errors that stop the whole import."""
+        return []
+
+    def resolve(self, values: dict, errors: list[str]) -> dict:
+        """Turn parsed values into model attributes (foreign keys resolved)."""
+        return {k: v for k, v in values.items()}
+
+    def matchkey_of(self, attrs: dict):
+        """Natural key identifying the record, or None when it cannot match."""
+        return None
+
+    def existing(self, key) -> int | None:
+        return None
+
+    # ----- the generic steps
+    def analyse(
+        self,
+        session,
+        table: Table,
+        mapping: dict[int, str],
+        params: dict | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Analysis:
+        params = params or {}
+        mapping_errors = []
+        mapped = set(mapping.values())
+        for f in self.fields:
+            if f.required and f.key not in mapped:
+                mapping_errors.append(
+                    f"La colonne « {f.label} » est obligatoire : associez-la à une "
+                    "colonne du fichier."
+                )
+        mapping_errors.extend(self.prepare(session, params))
+        if mapping_errors:
+            return Analysis([], mapping_errors)
+        results = []
+        seen: dict = {}
+        for line, cells in table.rows:
+            results.append(self._analyse_row(line, cells, mapping, seen))
+            if progress is not None:
+                progress(1)
+        return Analysis(results)
+
+    def _analyse_row(self, line, cells, mapping, seen) -> RowResult:
+        values: dict = {}
+        errors: list[str] = []
+        for index, key in mapping.items():
+            f = self.field(key)
+            raw = cells[index] if index < len(cells) else None
+            try:
+                value = f.parse(raw)
+            except ValueError as exc:
+                errors.append(f"{f.label} : {exc}")
+                continue
+            limit = self.max_length(key) if isinstance(value, str) else None
+            if limit and len(value) > limit:
+                errors.append(f"{f.label} : {limit} caractères au plus.")
+                continue
+            values[key] = value
+        for f in self.fields:
+            if f.required and f.key in mapping.values() and values.get(f.key) is None:
+                if not any(e.startswith(f"{f.label} :") for e in errors):
+                    errors.append(f"« {f.label} » est obligatoire.")
+        row = RowResult(line, values, errors=errors)
+        if errors:
+            return row
+        row.attrs = self.resolve(values, errors)
+        if errors:
+            return row
+        key = self.matchkey_of(row.attrs)
+        if key is not None:
+            if key in seen:
+                errors.append(f"Même enregistrement qu'à la ligne {seen[key]}.")
+                return row
+            seen[key] = line
+            row.existing_id = self.existing(key)
+        return row
+
+    def apply(
+        self,
+        session,
+        analysis: Analysis,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[int, int]:
+        """Write every row in the current transaction; the caller commits."""
+        if not analysis.ok:
+            raise ValueError("analysis has errors")
+        created = updated = 0
+        # Load the records to update in a few queries rather than one per row.
+        ids = sorted({r.existing_id for r in analysis.rows if r.existing_id})
+        loaded = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = sa.select(self.model).where(self.model.id.in_(chunk))
+            loaded.update((o.id, o) for o in session.execute(stmt).scalars())
+        for row in analysis.rows:
+            attrs = {k: v for k, v in row.attrs.items() if v is not None}
+            if row.existing_id:
+                obj = loaded[row.existing_id]
+                for k, v in attrs.items():
+                    setattr(obj, k, v)
+                updated += 1
+            else:
+                session.add(self.model(**attrs))
+                created += 1
+            if progress is not None:
+                progress(1)
+        session.flush()
+        return created, updated
+
+
+def get_kind(name: str) -> ImportKind:
+    from app.exports.import_kinds import KINDS
+
+    try:
+        return KINDS[name]()
+    except KeyError as exc:
+        raise ValueError(f"Type d'import inconnu : {name}") from exc
+
+
+def run_import(
+    session,
+    kind: ImportKind,
+    table: Table,
+    mapping: dict[int, str],
+    params: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Analysis, tuple[int, int] | None]:
+    """Analyse then, only if every row is valid, apply and commit (all or nothing)."""
+    analysis = kind.analyse(session, table, mapping, params, progress)
+    if not analysis.ok:
+        session.rollback()
+        return analysis, None
+    try:
+        counts = kind.apply(session, analysis, progress)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        analysis.mapping_errors.append(
+            "L'import a été refusé par la base de données (une valeur contredit une "
+            "règle, peut-être modifiée entre-temps) : rien n'a été enregistré."
+        )
+        return analysis, None
+    return analysis, counts
+
+
+def preview_rows(analysis: Analysis, limit: int | None = None) -> Iterable[RowResult]:
+    rows = analysis.rows
+    errors_first = [r for r in rows if r.errors] + [r for r in rows if not r.errors]
+    return errors_first[:limit] if limit else errors_first

@@ -1,0 +1,77 @@
+"""Uploaded import files kept server-side between preview and confirmation."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import current_app
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+#: Pending imports older than this are deleted.
+MAX_AGE_SECONDS = 24 * 3600
+
+
+def pending_dir() -> Path:
+    configured = current_app.config.get("IMPORT_DIR")
+    path = (
+        Path(configured) if configured else Path(current_app.instance_path) / "imports"
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _paths(token: str) -> tuple[Path, Path] | None:
+    if not TOKEN_RE.match(token or ""):
+        return None
+    base = pending_dir()
+    return base / f"{token}.upload", base / f"{token}.json"
+
+
+def save(data: bytes, meta: dict) -> str:
+    purge_old()
+    token = secrets.token_urlsafe(24)
+    data_path, meta_path = _paths(token)
+    fd = os.open(data_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    write_meta(token, meta)
+    return token
+
+
+def write_meta(token: str, meta: dict) -> None:
+    paths = _paths(token)
+    if paths is None:
+        raise ValueError("bad token")
+    tmp = paths[1].with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, paths[1])
+
+
+def load(token: str) -> tuple[bytes, dict] | None:
+    paths = _paths(token)
+    if paths is None or not paths[0].exists() or not paths[1].exists():
+        return None
+    return paths[0].read_bytes(), json.loads(paths[1].read_text(encoding="utf-8"))
+
+
+def delete(token: str) -> None:
+    paths = _paths(token)
+    if paths is None:
+        return
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def purge_old(now: float | None = None) -> None:
+    limit = (now or time.time()) - MAX_AGE_SECONDS
+    for path in pending_dir().iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
