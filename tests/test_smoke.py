@@ -24,6 +24,9 @@ def _view_endpoints():
     return [v.endpoint for v in model_views(app.extensions["admin"][0])]
 
 
+ENDPOINTS = _view_endpoints()
+
+
 def _view(app, endpoint):
     for view in model_views(app.extensions["admin"][0]):
         if view.endpoint == endpoint:
@@ -31,7 +34,7 @@ def _view(app, endpoint):
     raise LookupError(endpoint)
 
 
-@pytest.mark.parametrize("endpoint", _view_endpoints())
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_view_answers_in_french(app, admin_client, full_data, endpoint):
     view = _view(app, endpoint)
     first = full_data.session.execute(sa.select(view.model).limit(1)).scalars().first()

@@ -1,7 +1,7 @@
 """Data transfer log: every export, import, dump and backup
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-29 12:45:13.673834
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
