@@ -36,12 +36,16 @@ def test_every_view_answers_in_french(app, admin_client, full_data, endpoint):
     view = _view(app, endpoint)
     first = full_data.session.execute(sa.select(view.model).limit(1)).scalars().first()
     assert first is not None, f"no data for {endpoint}"
-    pages = {
-        "list": f"/admin/{endpoint}/",
-        "create": f"/admin/{endpoint}/new/",
-        "edit": f"/admin/{endpoint}/edit/?id={first.id}",
-        "details": f"/admin/{endpoint}/details/?id={first.id}",
-    }
+    pages = {"list": f"/admin/{endpoint}/"}
+    if view.can_create:
+        pages["create"] = f"/admin/{endpoint}/new/"
+    if view.can_edit:
+        pages["edit"] = f"/admin/{endpoint}/edit/?id={first.id}"
+    if view.can_view_details:
+        pages["details"] = f"/admin/{endpoint}/details/?id={first.id}"
+    if view.has_history:
+        pages["history"] = f"/admin/{endpoint}/history/?id={first.id}"
+        pages["delete"] = f"/admin/{endpoint}/delete/confirm/?id={first.id}"
     for kind, url in pages.items():
         response = admin_client.get(url)
         assert response.status_code == 200, (kind, url, response.status_code)
@@ -55,6 +59,13 @@ def test_every_view_answers_in_french(app, admin_client, full_data, endpoint):
             for col in view.column_list:
                 key = col if isinstance(col, str) else col[0]
                 assert str(escape(view.column_labels[key])) in html, (url, key)
+        if kind == "history":
+            # The creation is listed, attributed and labelled in French.
+            assert "Création" in html and "Historique" in html, url
+            assert ("demo" in html) or ("système" in html), url
+            assert "Restaurer" not in html or "Restaurer cette" in html
+        if kind in ("edit", "details"):
+            assert "Historique des modifications" in html, (kind, url)
         if kind in ("create", "edit"):
             for field in view.form_columns or ():
                 if field in view.column_labels:

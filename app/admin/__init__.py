@@ -25,11 +25,13 @@ from app.admin.plans import (
     PlanActionView,
     PlanView,
 )
+from app.history.journal import journal_view_class
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
 DOCUMENTS = "Documents"
 PLANS = "Suivi des plans"
+ADMINISTRATION = "Administration"
 
 
 class DashboardView(AdminIndexView):
@@ -64,6 +66,11 @@ def register_views(admin: Admin) -> None:
     admin.add_view(IndicatorView(m.Indicator, category=PLANS, endpoint="indicator"))
     admin.add_view(
         MeasurementView(m.Measurement, category=PLANS, endpoint="measurement")
+    )
+    admin.add_view(
+        journal_view_class()(
+            m.ChangeLog, category=ADMINISTRATION, endpoint="change_log"
+        )
     )
 
 

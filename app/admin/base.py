@@ -17,6 +17,7 @@ from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
 from app.extensions import db
+from app.history.views import HistoryViewMixin
 from app.models.base import LabelledEnum
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,12 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(ModelView):
-    """Base of every admin view. Access rules live in ``app.auth``."""
+class SecuredModelView(HistoryViewMixin, ModelView):
+    """Base of every admin view. Access rules live in ``app.auth``.
+
+    History, restore, optimistic locking and safe delete come from
+    ``HistoryViewMixin`` (app/history/views.py).
+    """
 
     page_size = 50
     can_set_page_size = True

@@ -8,6 +8,7 @@ from app.models.documents import (
     DocumentStatus,
     document_plan_action,
 )
+from app.models.history import ChangeKind, ChangeLog
 from app.models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -47,6 +48,8 @@ __all__ = [
     "Attendance",
     "AttendanceStatus",
     "Base",
+    "ChangeKind",
+    "ChangeLog",
     "College",
     "Decision",
     "Direction",

@@ -1,0 +1,458 @@
+"""Admin side of issue 4: history page, restore, optimistic locking, safe delete,
+archiving, and the administrators' journal.
+
+``HistoryViewMixin`` is inherited by ``SecuredModelView``; everything it adds is
+here so that the base view stays small.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.template import EndpointLinkRowAction, LinkRowAction
+from flask_admin.model.widgets import XEditableWidget
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
+
+from app.extensions import db
+from app.history import deletion
+from app.history.recorder import is_tracked
+from app.history.restore import RestoreError, restore_deleted, restore_version
+from app.history.values import display, field_label, paris_time
+from app.models.history import ChangeKind, ChangeLog
+
+#: Separator between the id and the version in the inline-edit primary key.
+PK_VERSION_SEP = "~"
+#: Column that marks a record as archived (members: "Parti·e le").
+ARCHIVE_COLUMN = "left_on"
+
+
+class VersionField(HiddenField):
+    """The version of the record the person saw; never copied onto the record."""
+
+    def populate_obj(self, obj, name) -> None:
+        return None
+
+
+class VersionedXEditableWidget(XEditableWidget):
+    """Inline-edit link whose primary key also carries the version shown."""
+
+    def __call__(self, field, **kwargs):
+        version = getattr(field, "_cdpl_version", None)
+        if version is not None and kwargs.get("pk"):
+            kwargs["pk"] = f"{kwargs['pk']}{PK_VERSION_SEP}{version}"
+        return super().__call__(field, **kwargs)
+
+
+def entry_rows(entry: ChangeLog) -> list[tuple[str, str, str]]:
+    """(French field label, previous value, new value) of one history entry."""
+    from app.history.values import model_for_table
+
+    cls = model_for_table(entry.record_type)
+    if cls is None:
+        return []
+    rows = []
+    for key, pair in (entry.changes or {}).items():
+        old, new = pair
+        rows.append(
+            (field_label(cls, key), display(cls, key, old), display(cls, key, new))
+        )
+    return rows
+
+
+def record_entries(record_type: str, record_id: int) -> list[ChangeLog]:
+    return list(
+        db.session.execute(
+            sa.select(ChangeLog)
+            .where(
+                ChangeLog.record_type == record_type,
+                ChangeLog.record_id == record_id,
+            )
+            .order_by(ChangeLog.id.desc())
+        ).scalars()
+    )
+
+
+def changes_since(record_type: str, record_id: int, seen: int) -> list[ChangeLog]:
+    """Entries that produced versions after ``seen``, newest first."""
+    return [
+        e
+        for e in record_entries(record_type, record_id)
+        if (e.snapshot or {}).get("version") is not None
+        and e.snapshot["version"] > seen
+    ]
+
+
+class HistoryViewMixin:
+    """History, restore, optimistic locking, safe delete and archive for a view."""
+
+    list_template = "admin/history/list.html"
+    edit_template = "admin/history/edit.html"
+    details_template = "admin/history/details.html"
+    history_template = "admin/history/record.html"
+    confirm_delete_template = "admin/history/confirm_delete.html"
+
+    # ----- hooks for access control (issue 3 wires them to roles)
+    def can_write(self) -> bool:
+        """May the current account restore versions? (éditeur, administrateur)"""
+        return True
+
+    @property
+    def has_history(self) -> bool:
+        return is_tracked(self.model) and "version" in sa.inspect(self.model).columns
+
+    @property
+    def archivable(self) -> bool:
+        return ARCHIVE_COLUMN in sa.inspect(self.model).columns
+
+    # ----- forms carry the version the person saw
+    def get_edit_form(self):
+        form_class = super().get_edit_form()
+        if not self.has_history:
+            return form_class
+        return type(
+            form_class.__name__, (form_class,), {"seen_version": VersionField()}
+        )
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        field = getattr(form, "seen_version", None)
+        if field is not None and obj is not None and not field.raw_data:
+            field.data = obj.version
+        return form
+
+    def scaffold_list_form(self, widget=None, validators=None):
+        return super().scaffold_list_form(
+            widget or VersionedXEditableWidget, validators
+        )
+
+    def list_form(self, obj=None):
+        form = super().list_form(obj)
+        if not self.has_history:
+            return form
+        if obj is not None:
+            for field in form:
+                field._cdpl_version = obj.version
+        pk_field = getattr(form, "list_form_pk", None)
+        if pk_field is not None and isinstance(pk_field.data, str):
+            pk, sep, seen = pk_field.data.partition(PK_VERSION_SEP)
+            if sep:
+                pk_field.data = pk
+                g.cdpl_inline_seen = (
+                    seen,
+                    [f.name for f in form if f.name != "list_form_pk"],
+                )
+        return form
+
+    def _seen_version(self, form) -> int | None:
+        field = getattr(form, "seen_version", None)
+        raw = field.data if field is not None else None
+        if raw in (None, "") and "cdpl_inline_seen" in g:
+            raw = g.cdpl_inline_seen[0]
+        try:
+            return int(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def conflict_message(
+        self, model, seen: int, fields: list[str] | None = None
+    ) -> str:
+        later = changes_since(model.__tablename__, model.id, seen)
+        last = later[0] if later else None
+        who = last.actor_label if last else "une autre personne"
+        when = paris_time(last.changed_at) if last else "entre-temps"
+        changed = sorted(
+            {field_label(type(model), k) for e in later for k in e.changes}
+        )
+        text = (
+            f"Enregistrement refusé : cette fiche a été modifiée par {who} le {when} "
+            "pendant que vous la consultiez"
+        )
+        if changed:
+            text += " (" + ", ".join(f"« {c} »" for c in changed) + ")"
+        return (
+            text
+            + ". Sa modification est conservée et vos saisies sont toujours à l'écran : "
+            "ouvrez la fiche à jour dans un autre onglet pour les y reporter."
+        )
+
+    def _inline_conflict(self, model, seen: int) -> bool:
+        """Inline edit changes one field: it conflicts only if that field moved."""
+        names = set(g.cdpl_inline_seen[1]) if "cdpl_inline_seen" in g else set()
+        for entry in changes_since(model.__tablename__, model.id, seen):
+            keys = set(entry.changes or {})
+            keys |= {k[:-3] for k in keys if k.endswith("_id")}
+            if keys & names:
+                return True
+        return False
+
+    def update_model(self, form, model) -> bool:
+        seen = self._seen_version(form)
+        if seen is not None and self.has_history and model.version != seen:
+            inline = getattr(form, "seen_version", None) is None
+            if not inline or self._inline_conflict(model, seen):
+                flash(self.conflict_message(model, seen), "error")
+                return False
+        try:
+            form.populate_obj(model)
+            self._on_model_change(form, model, False)
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            self.session.refresh(model)
+            flash(self.conflict_message(model, seen or model.version - 1), "error")
+            return False
+        except IntegrityError as exc:
+            self.session.rollback()
+            self.integrity_to_fields(form, exc)
+            self.handle_view_exception(exc)
+            return False
+        except Exception as exc:
+            self.session.rollback()
+            self.handle_view_exception(exc)
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+    def create_model(self, form):
+        try:
+            return self._create_model(form)
+        except IntegrityError as exc:
+            self.session.rollback()
+            self.integrity_to_fields(form, exc)
+            self.handle_view_exception(exc)
+            return False
+        except Exception as exc:
+            self.session.rollback()
+            self.handle_view_exception(exc)
+            return False
+
+    def _create_model(self, form):
+        model = self.build_new_instance()
+        form.populate_obj(model)
+        self.session.add(model)
+        self._on_model_change(form, model, True)
+        self.session.commit()
+        self.after_model_change(form, model, True)
+        return model
+
+    def integrity_to_fields(self, form, exc: IntegrityError) -> None:
+        """Put a French message next to the field a database constraint names."""
+        table = self.model.__table__
+        text = str(getattr(exc, "orig", exc))
+        diag = getattr(getattr(exc, "orig", None), "diag", None)
+        name = getattr(diag, "constraint_name", None)
+        for constraint in table.constraints:
+            if not isinstance(constraint, sa.UniqueConstraint):
+                continue
+            cols = [c.key for c in constraint.columns]
+            qualified = ", ".join(f"{table.name}.{c}" for c in cols)
+            if name == constraint.name or qualified in text:
+                for col in cols:
+                    attr = col[:-3] if col.endswith("_id") else col
+                    field = getattr(form, col, None) or getattr(form, attr, None)
+                    if field is not None:
+                        message = getattr(self, "unique_message", None)
+                        field.errors = [
+                            *list(field.errors or []),
+                            message(cols) if message else "Valeur déjà utilisée.",
+                        ]
+                        return
+
+    # ----- history page and restore
+    @expose("/history/")
+    def history_view(self):
+        if not self.has_history:
+            abort(404)
+        try:
+            record_id = int(request.args.get("id", ""))
+        except ValueError:
+            abort(404)
+        record = self.get_one(str(record_id))
+        entries = record_entries(self.model.__tablename__, record_id)
+        if record is None and not entries:
+            abort(404)
+        return self.render(
+            self.history_template,
+            record=record,
+            record_id=record_id,
+            entries=entries,
+            entry_rows=entry_rows,
+            paris_time=paris_time,
+            ChangeKind=ChangeKind,
+            title=str(record) if record is not None else entries[0].record_label,
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+        )
+
+    @expose("/history/restore/", methods=("POST",))
+    def restore_view(self):
+        if not self.can_write():
+            abort(403)
+        entry = db.session.get(ChangeLog, request.form.get("entry", type=int) or 0)
+        if entry is None or entry.record_type != self.model.__tablename__:
+            abort(404)
+        seen = request.form.get("seen_version", type=int)
+        try:
+            if entry.kind == ChangeKind.delete:
+                _, extra = restore_deleted(entry)
+                message = "Fiche restaurée."
+                if extra:
+                    message += f" {extra} fiche(s) liée(s) supprimée(s) en même temps ont aussi été restaurée(s)."
+            else:
+                restore_version(entry, seen)
+                message = (
+                    f"Version du {paris_time(entry.changed_at)} restaurée ; "
+                    "cette restauration figure dans l'historique."
+                )
+        except RestoreError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(message, "success")
+        return redirect(self.get_url(".history_view", id=entry.record_id))
+
+    # ----- deletion: confirmation listing what goes, refusal when work would be lost
+    def get_list_row_actions(self):
+        actions = []
+        for act in super().get_list_row_actions():
+            if type(act).__name__ == "DeleteRowAction":
+                act = LinkRowAction(
+                    "fa fa-trash",
+                    lambda a, row_id, row: self.get_url(
+                        ".delete_confirm_view", id=row_id, url=request.url
+                    ),
+                    title="Supprimer…",
+                )
+            actions.append(act)
+        if self.has_history:
+            actions.append(
+                EndpointLinkRowAction(
+                    "fa fa-history", ".history_view", title="Historique"
+                )
+            )
+        return actions
+
+    @expose("/delete/confirm/")
+    def delete_confirm_view(self):
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        model = self.get_one(request.args.get("id", ""))
+        if model is None or not self.can_delete:
+            flash("Cette fiche n'existe pas ou plus.", "error")
+            return redirect(return_url)
+        deps = deletion.dependents(model)
+        return self.render(
+            self.confirm_delete_template,
+            model=model,
+            refusal=deletion.refusal_message(model),
+            removed=[d for d in deps if not d.blocking],
+            return_url=return_url,
+        )
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if self.has_history and "seen_version" not in request.form:
+            # Every single delete goes through the confirmation page.
+            return redirect(
+                self.get_url(
+                    ".delete_confirm_view",
+                    id=request.form.get("id", ""),
+                    url=get_redirect_target(),
+                )
+            )
+        return super().delete_view()
+
+    def delete_model(self, model) -> bool:
+        refusal = deletion.refusal_message(model)
+        if refusal:
+            flash(refusal, "error")
+            return False
+        seen = request.form.get("seen_version", type=int) if request else None
+        if seen is not None and self.has_history and model.version != seen:
+            flash(
+                self.conflict_message(model, seen).replace(
+                    "Enregistrement", "Suppression"
+                ),
+                "error",
+            )
+            return False
+        try:
+            self.on_model_delete(model)
+            self.session.delete(model)
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            flash(
+                "Suppression refusée : la fiche vient d'être modifiée par une autre "
+                "personne. Rechargez-la pour voir sa modification.",
+                "error",
+            )
+            return False
+        except Exception as exc:
+            self.session.rollback()
+            self.handle_view_exception(exc)
+            return False
+        self.after_model_delete(model)
+        return True
+
+    # ----- archive instead of delete
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "archive" and not (self.archivable and self.can_write()):
+            return False
+        return super().is_action_allowed(name)
+
+    @action(
+        "archive",
+        "Archiver",
+        "Archiver les fiches sélectionnées ? Elles restent dans l'historique et les statistiques.",
+    )
+    def action_archive(self, ids) -> None:
+        column = getattr(self.model, ARCHIVE_COLUMN)
+        rows = db.session.execute(
+            sa.select(self.model).where(
+                self.model.id.in_([int(i) for i in ids]), column.is_(None)
+            )
+        ).scalars()
+        count = 0
+        for row in rows:
+            setattr(row, ARCHIVE_COLUMN, date.today())
+            count += 1
+        db.session.commit()
+        flash(f"{count} fiche(s) archivée(s).", "success")
+
+    def showing_archived(self) -> bool:
+        return request.args.get("archives") == "1"
+
+    def _hide_archived(self, query):
+        if self.archivable and not self.showing_archived():
+            query = query.filter(getattr(self.model, ARCHIVE_COLUMN).is_(None))
+        return query
+
+    def get_query(self):
+        return self._hide_archived(super().get_query())
+
+    def get_count_query(self):
+        return self._hide_archived(super().get_count_query())
+
+    def _refresh_forms_cache(self) -> None:
+        super()._refresh_forms_cache()
+        # Pickers never offer archived records (the value already chosen still shows).
+        for loader in (self._form_ajax_refs or {}).values():
+            model = getattr(loader, "model", None)
+            if model is not None and ARCHIVE_COLUMN in sa.inspect(model).columns:
+                extra = f"{ARCHIVE_COLUMN} IS NULL"
+                if extra not in (loader.filters or []):
+                    loader.filters = [*(loader.filters or []), extra]
+
+    def archived_toggle_url(self) -> str:
+        args = request.args.to_dict()
+        if self.showing_archived():
+            args.pop("archives", None)
+        else:
+            args["archives"] = "1"
+        return url_for(request.endpoint, **args)
