@@ -129,7 +129,7 @@ class HistoryViewMixin:
 
     def scaffold_list_form(self, widget=None, validators=None):
         return super().scaffold_list_form(
-            widget or VersionedXEditableWidget, validators
+            widget or VersionedXEditableWidget(), validators
         )
 
     def list_form(self, obj=None):
@@ -144,47 +144,46 @@ class HistoryViewMixin:
             pk, sep, seen = pk_field.data.partition(PK_VERSION_SEP)
             if sep:
                 pk_field.data = pk
-                g.cdpl_inline_seen = (
-                    seen,
-                    [f.name for f in form if f.name != "list_form_pk"],
-                )
+                g.cdpl_inline_seen = seen
         return form
 
     def _seen_version(self, form) -> int | None:
         field = getattr(form, "seen_version", None)
         raw = field.data if field is not None else None
         if raw in (None, "") and "cdpl_inline_seen" in g:
-            raw = g.cdpl_inline_seen[0]
+            raw = g.cdpl_inline_seen
         try:
             return int(raw) if raw not in (None, "") else None
         except (TypeError, ValueError):
             return None
 
-    def conflict_message(
-        self, model, seen: int, fields: list[str] | None = None
-    ) -> str:
+    def conflict_message(self, model, seen: int, deleting: bool = False) -> str:
+        """French refusal naming who changed the record since ``seen``, and when."""
         later = changes_since(model.__tablename__, model.id, seen)
         last = later[0] if later else None
         who = last.actor_label if last else "une autre personne"
-        when = paris_time(last.changed_at) if last else "entre-temps"
+        when = f"le {paris_time(last.changed_at)}" if last else "entre-temps"
         changed = sorted(
-            {field_label(type(model), k) for e in later for k in e.changes}
+            {field_label(type(model), k) for e in later for k in (e.changes or {})}
         )
+        what = "Suppression refusée" if deleting else "Enregistrement refusé"
         text = (
-            f"Enregistrement refusé : cette fiche a été modifiée par {who} le {when} "
+            f"{what} : cette fiche a été modifiée par {who} {when} "
             "pendant que vous la consultiez"
         )
         if changed:
             text += " (" + ", ".join(f"« {c} »" for c in changed) + ")"
+        if deleting:
+            return text + ". Vérifiez sa modification avant de supprimer la fiche."
         return (
-            text
-            + ". Sa modification est conservée et vos saisies sont toujours à l'écran : "
-            "ouvrez la fiche à jour dans un autre onglet pour les y reporter."
+            text + ". Sa modification est conservée et vos saisies sont toujours "
+            "à l'écran : ouvrez la fiche à jour dans un autre onglet pour les y "
+            "reporter."
         )
 
-    def _inline_conflict(self, model, seen: int) -> bool:
+    def _inline_conflict(self, form, model, seen: int) -> bool:
         """Inline edit changes one field: it conflicts only if that field moved."""
-        names = set(g.cdpl_inline_seen[1]) if "cdpl_inline_seen" in g else set()
+        names = {f.name for f in form if f.name not in ("list_form_pk", "csrf_token")}
         for entry in changes_since(model.__tablename__, model.id, seen):
             keys = set(entry.changes or {})
             keys |= {k[:-3] for k in keys if k.endswith("_id")}
@@ -196,25 +195,25 @@ class HistoryViewMixin:
         seen = self._seen_version(form)
         if seen is not None and self.has_history and model.version != seen:
             inline = getattr(form, "seen_version", None) is None
-            if not inline or self._inline_conflict(model, seen):
+            if not inline or self._inline_conflict(form, model, seen):
                 flash(self.conflict_message(model, seen), "error")
                 return False
         try:
             form.populate_obj(model)
             self._on_model_change(form, model, False)
-            self.session.commit()
+            db.session.commit()
         except StaleDataError:
-            self.session.rollback()
-            self.session.refresh(model)
+            db.session.rollback()
+            db.session.refresh(model)
             flash(self.conflict_message(model, seen or model.version - 1), "error")
             return False
         except IntegrityError as exc:
-            self.session.rollback()
+            db.session.rollback()
             self.integrity_to_fields(form, exc)
             self.handle_view_exception(exc)
             return False
         except Exception as exc:
-            self.session.rollback()
+            db.session.rollback()
             self.handle_view_exception(exc)
             return False
         self.after_model_change(form, model, False)
@@ -224,21 +223,21 @@ class HistoryViewMixin:
         try:
             return self._create_model(form)
         except IntegrityError as exc:
-            self.session.rollback()
+            db.session.rollback()
             self.integrity_to_fields(form, exc)
             self.handle_view_exception(exc)
             return False
         except Exception as exc:
-            self.session.rollback()
+            db.session.rollback()
             self.handle_view_exception(exc)
             return False
 
     def _create_model(self, form):
         model = self.build_new_instance()
         form.populate_obj(model)
-        self.session.add(model)
+        db.session.add(model)
         self._on_model_change(form, model, True)
-        self.session.commit()
+        db.session.commit()
         self.after_model_change(form, model, True)
         return model
 
@@ -374,19 +373,14 @@ class HistoryViewMixin:
             return False
         seen = request.form.get("seen_version", type=int) if request else None
         if seen is not None and self.has_history and model.version != seen:
-            flash(
-                self.conflict_message(model, seen).replace(
-                    "Enregistrement", "Suppression"
-                ),
-                "error",
-            )
+            flash(self.conflict_message(model, seen, deleting=True), "error")
             return False
         try:
             self.on_model_delete(model)
-            self.session.delete(model)
-            self.session.commit()
+            db.session.delete(model)
+            db.session.commit()
         except StaleDataError:
-            self.session.rollback()
+            db.session.rollback()
             flash(
                 "Suppression refusée : la fiche vient d'être modifiée par une autre "
                 "personne. Rechargez-la pour voir sa modification.",
@@ -394,7 +388,7 @@ class HistoryViewMixin:
             )
             return False
         except Exception as exc:
-            self.session.rollback()
+            db.session.rollback()
             self.handle_view_exception(exc)
             return False
         self.after_model_delete(model)
