@@ -150,6 +150,7 @@ def test_delete_confirmation_lists_what_goes_then_restore(demo, admin_client):
 
     journal = admin_client.get("/admin/change_log/").get_data(as_text=True)
     assert "Suppression" in journal
+    assert f"/admin/meeting/history/?id={meeting_id}" in journal
     deleted = demo.session.execute(
         sa.select(ChangeLog).where(
             ChangeLog.record_type == "meeting",

@@ -178,6 +178,9 @@ def test_bulk_update_statements_are_refused(db, make_member):
     with pytest.raises(RuntimeError, match="hors du journal"):
         db.session.execute(sa.update(Member).values(town="X"))
     db.session.rollback()
+    with pytest.raises(RuntimeError, match="hors du journal"):
+        db.session.execute(sa.insert(College), [{"name": "X", "position": 1}])
+    db.session.rollback()
 
 
 def test_restore_version_brings_back_values_and_is_logged(
@@ -230,3 +233,37 @@ def test_journal_lists_and_filters(db, admin_client, as_claire, make_member):
     assert "Verger" in view_filters and "Associations" not in view_filters
     # Filter links are listed in French.
     assert "Type de fiche" in page and "Compte" in page
+
+
+def test_journal_filters_by_account_type_and_date(app, db, admin_client, as_claire):
+    with acting_as("import"):
+        db.session.add(College(name="Associations", position=2))
+        db.session.commit()
+    db.session.add(Organisation(name="Lorient Agglomération"))
+    db.session.commit()
+    view = next(
+        v for v in app.extensions["admin"][0]._views if v.endpoint == "change_log"
+    )
+
+    def arg(column, kind):
+        for i, flt in enumerate(view._filters):
+            if flt.column.key == column and type(flt).__name__.endswith(kind):
+                return f"flt0_{view.get_filter_arg(i, flt)}"
+        raise LookupError((column, kind))
+
+    def listing(**params):
+        return admin_client.get("/admin/change_log/", query_string=params).get_data(
+            as_text=True
+        )
+
+    by_account = listing(**{arg("actor_label", "FilterLike"): "import"})
+    assert "Associations" in by_account and "Lorient Agglomération" not in by_account
+    by_type = listing(**{arg("record_type", "FilterEqual"): "organisation"})
+    assert "Lorient Agglomération" in by_type and "Associations" not in by_type
+    today = date.today().strftime("%Y-%m-%d")
+    since = listing(**{arg("changed_at", "DateTimeGreaterFilter"): f"{today} 00:00:00"})
+    assert "Associations" in since
+    before = listing(
+        **{arg("changed_at", "DateTimeSmallerFilter"): "2000-01-01 00:00:00"}
+    )
+    assert "Associations" not in before

@@ -22,8 +22,12 @@ def seen_version(html: str) -> str:
 
 
 @pytest.fixture
-def two_clients(app, db, monkeypatch):
-    """Two browsers, each logged in as a different account."""
+def two_clients(admin_client, monkeypatch):
+    """Two people editing in their browsers, as two accounts.
+
+    The pages keep no server-side state between GET and POST (the version seen
+    travels in the form), so one logged-in client can play both browsers.
+    """
     users = {
         "a": SimpleNamespace(id=1, email="alice@example.org", is_authenticated=True),
         "b": SimpleNamespace(id=2, email="bruno@example.org", is_authenticated=True),
@@ -37,7 +41,7 @@ def two_clients(app, db, monkeypatch):
         current["who"] = who
         return call(*args, **kwargs)
 
-    return app.test_client(), app.test_client(), as_
+    return admin_client, admin_client, as_
 
 
 def test_second_save_is_refused_and_first_change_stays(db, make_member, two_clients):

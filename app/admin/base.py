@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import date, datetime
 from decimal import Decimal
@@ -62,6 +63,8 @@ TYPE_FORMATTERS.update(
         date: _fmt_date,
         Decimal: _fmt_decimal,
         LabelledEnum: _fmt_enum,
+        # Flask-Admin's own Enum entry comes first and would show the stored code.
+        enum.Enum: _fmt_enum,
         list: _fmt_list,
     }
 )

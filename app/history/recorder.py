@@ -4,6 +4,11 @@ The hooks sit on Flask-SQLAlchemy's session class, so every write path that goes
 through ``db.session`` (forms, inline edit, bulk actions, imports, commands, the
 demo loader) is recorded; bulk ``UPDATE``/``DELETE`` statements that bypass the
 unit of work are refused by ``_refuse_bulk_writes``.
+
+Everything happens in ``after_flush``: the new rows have their ids, the
+attribute histories (previous values) are still there, and cascaded or orphan
+deletes are listed in the flush plan. The rows are written with a Core INSERT
+on the flush's own connection, so they commit or roll back with the change.
 """
 
 from __future__ import annotations
@@ -193,10 +198,11 @@ def _end_transaction(session, *args) -> None:
 
 
 def _refuse_bulk_writes(orm_execute_state) -> None:
-    """ORM bulk UPDATE/DELETE skip the unit of work, hence the log: refuse them."""
-    if not (orm_execute_state.is_update or orm_execute_state.is_delete):
+    """ORM bulk INSERT/UPDATE/DELETE skip the unit of work, hence the log: refuse them."""
+    state = orm_execute_state
+    if not (state.is_update or state.is_delete or state.is_insert):
         return
-    for mapper in orm_execute_state.all_mappers:
+    for mapper in state.all_mappers:
         if is_tracked(mapper.class_):
             raise RuntimeError(
                 f"Modification groupée de {mapper.class_.__name__} hors du journal : "

@@ -130,6 +130,8 @@ def restore_deleted(entry: ChangeLog):
         .scalars()
         .all()
     )
+    order = {t.name: i for i, t in enumerate(db.metadata.sorted_tables)}
+    companions.sort(key=lambda e: (order.get(e.record_type, 0), e.id))
     for other in companions:
         other_cls = model_for_table(other.record_type)
         if other_cls is None or db.session.get(other_cls, other.record_id):
@@ -146,7 +148,6 @@ def restore_deleted(entry: ChangeLog):
             continue
         brought_back += 1
     _commit()
-    _fix_sequences()
     return obj, brought_back
 
 
@@ -159,7 +160,3 @@ def _commit() -> None:
             "Restauration impossible : une autre fiche utilise déjà certaines de "
             "ces valeurs (nom, courriel, numéro…). Modifiez-la d'abord."
         ) from exc
-
-
-def _fix_sequences() -> None:
-    """Nothing to do: restored rows keep ids below the sequences' current values."""
