@@ -267,3 +267,19 @@ def test_journal_filters_by_account_type_and_date(app, db, admin_client, as_clai
         **{arg("changed_at", "DateTimeSmallerFilter"): "2000-01-01 00:00:00"}
     )
     assert "Associations" not in before
+
+
+def test_relation_change_logs_previous_link(db, make_member):
+    first = Organisation(name="CDPL")
+    second = Organisation(name="Lorient Agglomération")
+    db.session.add_all([first, second])
+    db.session.commit()
+    member = make_member(organisation=first)
+    db.session.commit()  # everything expired again
+    member.organisation = second
+    db.session.commit()
+    last = entries(db, member)[-1]
+    assert last.changes == {"organisation_id": [first.id, second.id]}
+    from app.history.views import entry_rows
+
+    assert entry_rows(last) == [("Structure", "CDPL", "Lorient Agglomération")]

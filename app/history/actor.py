@@ -46,7 +46,10 @@ def _authenticated_user():
         return None
     from flask_login import current_user
 
-    user = current_user._get_current_object()
+    try:
+        user = current_user._get_current_object()
+    except Exception:  # login manager present but not configured (no user loader)
+        return None
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user
