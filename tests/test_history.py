@@ -283,3 +283,23 @@ def test_relation_change_logs_previous_link(db, make_member):
     from app.history.views import entry_rows
 
     assert entry_rows(last) == [("Structure", "CDPL", "Lorient Agglomération")]
+
+
+def test_restore_needs_write_permission(app, db, admin_client, make_member):
+    member = make_member(town="Lorient")
+    member.town = "Lanester"
+    db.session.commit()
+    first = entries(db, member)[0]
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
+    view.can_write = lambda: False  # a "lecteur" account
+    try:
+        page = admin_client.get(f"/admin/member/history/?id={member.id}")
+        refused = admin_client.post(
+            "/admin/member/history/restore/", data={"entry": first.id}
+        )
+    finally:
+        del view.can_write
+    assert "Restaurer" not in page.get_data(as_text=True)
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).town == "Lanester"

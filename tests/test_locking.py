@@ -167,3 +167,30 @@ def test_database_refuses_update_from_stale_row(db, make_member):
         sa.select(Member.town).where(Member.id == member_id)
     ).scalar_one()
     assert stored == "Lanester"
+
+
+def test_inline_edit_twice_on_same_row_by_same_person(
+    app, db, make_member, two_clients
+):
+    """The list keeps the version it was drawn with; one's own edit is no conflict."""
+    _, bruno, as_ = two_clients
+    member = make_member(town="Lorient")
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
+    view.column_editable_list = ["town"]
+    view._refresh_cache()
+    try:
+        responses = [
+            as_(
+                "b",
+                bruno.post,
+                "/admin/member/ajax/update/",
+                data={"list_form_pk": f"{member.id}~1", "town": town},
+            )
+            for town in ("Quéven", "Larmor-Plage")
+        ]
+    finally:
+        view.column_editable_list = None
+        view._refresh_cache()
+    assert [r.status_code for r in responses] == [200, 200]
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).town == "Larmor-Plage"

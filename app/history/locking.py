@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from app.extensions import db
+from app.history.actor import current_actor
 from app.history.recorder import is_tracked
 from app.history.values import field_label, paris_time
 from app.models.history import ChangeLog
@@ -144,9 +145,16 @@ class LockingMixin:
         )
 
     def _inline_conflict(self, form, model, seen: int) -> bool:
-        """Inline edit changes one field: it conflicts only if that field moved."""
+        """Inline edit changes one field: it conflicts only if someone else moved
+        that field (the list page still shows the version before one's own edit)."""
         names = {f.name for f in form if f.name not in ("list_form_pk", "csrf_token")}
+        me = current_actor()
         for entry in changes_since(model.__tablename__, model.id, seen):
+            if me.id is not None and (entry.actor_id, entry.actor_label) == (
+                me.id,
+                me.label,
+            ):
+                continue
             keys = set(entry.changes or {})
             keys |= {k[:-3] for k in keys if k.endswith("_id")}
             if keys & names:
