@@ -194,3 +194,27 @@ def test_integrity_error_becomes_french_field_message(app, db, admin_client):
     assert "Cette valeur de « Nom » est déjà utilisée." in html
     assert "UNIQUE" not in html and "duplicate key" not in html
     assert 'value="Citoyens"' in html
+
+
+def test_bulk_delete_applies_the_same_rules(demo, admin_client):
+    member = eric(demo)
+    college = College(name="Collège à supprimer", position=9)
+    demo.session.add(college)
+    demo.session.commit()
+    html = admin_client.post(
+        "/admin/member/action/",
+        data={"action": "delete", "rowid": [str(member.id)]},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Suppression refusée" in html
+    admin_client.post(
+        "/admin/college/action/", data={"action": "delete", "rowid": [str(college.id)]}
+    )
+    demo.session.expire_all()
+    assert demo.session.get(Member, member.id) is not None
+    assert demo.session.get(College, college.id) is None
+    assert demo.session.execute(
+        sa.select(ChangeLog).where(
+            ChangeLog.record_type == "college", ChangeLog.kind == ChangeKind.delete
+        )
+    ).scalar_one().snapshot["name"] == "Collège à supprimer"
