@@ -213,8 +213,13 @@ def test_bulk_delete_applies_the_same_rules(demo, admin_client):
     demo.session.expire_all()
     assert demo.session.get(Member, member.id) is not None
     assert demo.session.get(College, college.id) is None
-    assert demo.session.execute(
-        sa.select(ChangeLog).where(
-            ChangeLog.record_type == "college", ChangeLog.kind == ChangeKind.delete
+    assert (
+        demo.session.execute(
+            sa.select(ChangeLog).where(
+                ChangeLog.record_type == "college", ChangeLog.kind == ChangeKind.delete
+            )
         )
-    ).scalar_one().snapshot["name"] == "Collège à supprimer"
+        .scalar_one()
+        .snapshot["name"]
+        == "Collège à supprimer"
+    )

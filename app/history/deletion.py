@@ -28,9 +28,12 @@ class Dependent:
     label: str
     count: int
     blocking: bool
+    #: The referencing field when it says more than the record type ("Rédaction").
+    role: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.count} {self.label.lower() if self.count > 1 else self.singular}"
+        text = f"{self.count} {self.label.lower() if self.count > 1 else self.singular}"
+        return f"{text} ({self.role})" if self.role else text
 
     @property
     def singular(self) -> str:
@@ -44,6 +47,18 @@ def _label(table: str) -> str:
     if cls is not None:
         return getattr(cls, "__label_plural__", cls.__name__)
     return LINK_TABLE_LABELS.get(table, table)
+
+
+def _role(table: str, column: str, target: type) -> str | None:
+    from app.history.values import field_label
+
+    cls = model_for_table(table)
+    if cls is None:
+        return None
+    label = field_label(cls, column)
+    if label in (column, getattr(target, "__label__", None)):
+        return None
+    return label
 
 
 def dependents(obj) -> list[Dependent]:
@@ -66,7 +81,15 @@ def dependents(obj) -> list[Dependent]:
             blocking = ondelete != "CASCADE" or table.name in BLOCKING_CASCADES.get(
                 own.name, set()
             )
-            found.append(Dependent(table.name, _label(table.name), count, blocking))
+            found.append(
+                Dependent(
+                    table.name,
+                    _label(table.name),
+                    count,
+                    blocking,
+                    _role(table.name, fk.parent.key, type(obj)),
+                )
+            )
     return found
 
 
