@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EndpointLinkRowAction, LinkRowAction
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,6 +42,13 @@ def entry_rows(entry: ChangeLog) -> list[tuple[str, str, str]]:
             (field_label(cls, key), display(cls, key, old), display(cls, key, new))
         )
     return rows
+
+
+def _as_key(raw: str):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return raw
 
 
 class HistoryViewMixin(LockingMixin):
@@ -191,6 +199,16 @@ class HistoryViewMixin(LockingMixin):
         self.after_model_delete(model)
         return True
 
+    @action(
+        "delete",
+        lazy_gettext("Delete"),
+        lazy_gettext("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids) -> None:
+        # Same rules as a single delete (delete_model); ids arrive as text, which
+        # PostgreSQL refuses to compare with integer keys.
+        return super().action_delete([_as_key(i) for i in ids])
+
     # ----- archive instead of delete
     def is_action_allowed(self, name: str) -> bool:
         if name == "archive" and not (self.archivable and self.can_write()):
@@ -206,7 +224,7 @@ class HistoryViewMixin(LockingMixin):
         column = getattr(self.model, ARCHIVE_COLUMN)
         rows = db.session.execute(
             sa.select(self.model).where(
-                self.model.id.in_([int(i) for i in ids]), column.is_(None)
+                self.model.id.in_([_as_key(i) for i in ids]), column.is_(None)
             )
         ).scalars()
         count = 0
