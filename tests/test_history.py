@@ -303,3 +303,29 @@ def test_restore_needs_write_permission(app, db, admin_client, make_member):
     assert refused.status_code == 403
     db.session.expire_all()
     assert db.session.get(Member, member.id).town == "Lanester"
+
+
+def test_meeting_history_shows_its_attendance_changes(demo, admin_client):
+    from app.models import Attendance, AttendanceStatus, Meeting
+
+    meeting = demo.session.execute(
+        sa.select(Meeting).where(Meeting.exchanges.is_not(None))
+    ).scalar_one()
+    attendance = (
+        demo.session.execute(
+            sa.select(Attendance).where(
+                Attendance.meeting_id == meeting.id,
+                Attendance.status == AttendanceStatus.excused,
+            )
+        )
+        .scalars()
+        .first()
+    )
+    attendance.status = AttendanceStatus.present
+    demo.session.commit()
+    page = admin_client.get(f"/admin/meeting/history/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    assert "Fiches rattachées à cette fiche" in page
+    assert "Excusé·e" in page and "Présent·e" in page
+    assert f"/admin/attendance/history/?id={attendance.id}" in page

@@ -16,12 +16,13 @@ from flask_admin.babel import lazy_gettext
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EndpointLinkRowAction, LinkRowAction
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import BuildError
 
 from app.extensions import db
 from app.history import deletion
 from app.history.locking import LockingMixin, record_entries
 from app.history.restore import RestoreError, restore_deleted, restore_version
-from app.history.values import display, field_label, paris_time
+from app.history.values import display, field_label, paris_time, type_label
 from app.models.history import ChangeKind, ChangeLog
 
 #: Column that marks a record as archived (members: "Parti·e le").
@@ -42,6 +43,36 @@ def entry_rows(entry: ChangeLog) -> list[tuple[str, str, str]]:
             (field_label(cls, key), display(cls, key, old), display(cls, key, new))
         )
     return rows
+
+
+def part_entries(model: type, record_id: int, limit: int = 200) -> list[ChangeLog]:
+    """Changes of the parts edited with a record (a meeting's attendance and
+    decisions, a group's memberships), found through the link in their snapshot."""
+    found: list[ChangeLog] = []
+    for rel in sa.inspect(model).relationships:
+        if rel.direction.name != "ONETOMANY" or not rel.cascade.delete_orphan:
+            continue
+        child = rel.mapper.class_
+        fk_key = rel.local_remote_pairs[0][1].key
+        found.extend(
+            db.session.execute(
+                sa.select(ChangeLog)
+                .where(
+                    ChangeLog.record_type == child.__tablename__,
+                    ChangeLog.snapshot[fk_key].as_integer() == record_id,
+                )
+                .order_by(ChangeLog.id.desc())
+                .limit(limit)
+            ).scalars()
+        )
+    return sorted(found, key=lambda e: e.id, reverse=True)[:limit]
+
+
+def _part_url(entry: ChangeLog) -> str | None:
+    try:
+        return url_for(f"{entry.record_type}.history_view", id=entry.record_id)
+    except BuildError:  # no admin screen for this record type
+        return None
 
 
 def _as_key(raw: str):
@@ -87,6 +118,9 @@ class HistoryViewMixin(LockingMixin):
             record=record,
             record_id=record_id,
             entries=entries,
+            parts=part_entries(self.model, record_id),
+            type_label=type_label,
+            part_url=_part_url,
             entry_rows=entry_rows,
             paris_time=paris_time,
             ChangeKind=ChangeKind,
