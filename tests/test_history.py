@@ -329,3 +329,16 @@ def test_meeting_history_shows_its_attendance_changes(demo, admin_client):
     assert "Fiches rattachées à cette fiche" in page
     assert "Excusé·e" in page and "Présent·e" in page
     assert f"/admin/attendance/history/?id={attendance.id}" in page
+
+
+def test_journal_is_for_administrators_only(admin_client, monkeypatch):
+    reader = SimpleNamespace(
+        id=3, email="lecteur@example.org", is_authenticated=True, role="reader"
+    )
+    admin = SimpleNamespace(
+        id=4, email="admin@example.org", is_authenticated=True, role="admin"
+    )
+    monkeypatch.setattr("app.history.actor._authenticated_user", lambda: reader)
+    assert admin_client.get("/admin/change_log/").status_code in (302, 403)
+    monkeypatch.setattr("app.history.actor._authenticated_user", lambda: admin)
+    assert admin_client.get("/admin/change_log/").status_code == 200
