@@ -223,3 +223,10 @@ def test_bulk_delete_applies_the_same_rules(demo, admin_client):
         .snapshot["name"]
         == "Collège à supprimer"
     )
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "999999"])
+def test_confirmation_and_history_of_unknown_ids(db, admin_client, bad):
+    response = admin_client.get(f"/admin/member/delete/confirm/?id={bad}")
+    assert response.status_code == 302
+    assert admin_client.get(f"/admin/member/history/?id={bad}").status_code == 404

@@ -179,7 +179,8 @@ class HistoryViewMixin(LockingMixin):
     @expose("/delete/confirm/")
     def delete_confirm_view(self):
         return_url = get_redirect_target() or self.get_url(".index_view")
-        model = self.get_one(request.args.get("id", ""))
+        record_id = request.args.get("id", "")
+        model = self.get_one(record_id) if record_id.isdigit() else None
         if model is None or not self.can_delete:
             flash("Cette fiche n'existe pas ou plus.", "error")
             return redirect(return_url)
