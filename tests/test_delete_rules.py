@@ -230,3 +230,43 @@ def test_confirmation_and_history_of_unknown_ids(db, admin_client, bad):
     response = admin_client.get(f"/admin/member/delete/confirm/?id={bad}")
     assert response.status_code == 302
     assert admin_client.get(f"/admin/member/history/?id={bad}").status_code == 404
+
+
+def test_deleting_next_meeting_unlinks_with_history_and_restore_relinks(
+    demo, admin_client
+):
+    first = demo.session.execute(
+        sa.select(Meeting).where(Meeting.next_meeting_id.is_not(None))
+    ).scalar_one()
+    following = first.next_meeting
+    following_id = following.id
+    page = confirm_delete(admin_client, "meeting", following)
+    assert "le lien depuis 1 réunion (Prochaine réunion)" in page
+    if "Suppression refusée" in page:
+        pytest.skip("the demo's next meeting has dependents")
+    post_delete(admin_client, "meeting", following)
+    demo.session.expire_all()
+    assert demo.session.get(Meeting, first.id).next_meeting_id is None
+    unlink = (
+        demo.session.execute(
+            sa.select(ChangeLog).where(
+                ChangeLog.record_type == "meeting",
+                ChangeLog.record_id == first.id,
+                ChangeLog.kind == ChangeKind.update,
+            )
+        )
+        .scalars()
+        .all()[-1]
+    )
+    assert unlink.changes == {"next_meeting_id": [following_id, None]}
+
+    deleted = demo.session.execute(
+        sa.select(ChangeLog).where(
+            ChangeLog.record_id == following_id,
+            ChangeLog.record_type == "meeting",
+            ChangeLog.kind == ChangeKind.delete,
+        )
+    ).scalar_one()
+    admin_client.post("/admin/meeting/history/restore/", data={"entry": deleted.id})
+    demo.session.expire_all()
+    assert demo.session.get(Meeting, first.id).next_meeting_id == following_id

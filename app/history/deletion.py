@@ -30,10 +30,13 @@ class Dependent:
     blocking: bool
     #: The referencing field when it says more than the record type ("Rédaction").
     role: str | None = None
+    #: The referencing rows stay, only their link is emptied (ON DELETE SET NULL).
+    unlinked: bool = False
 
     def __str__(self) -> str:
         text = f"{self.count} {self.label.lower() if self.count > 1 else self.singular}"
-        return f"{text} ({self.role})" if self.role else text
+        text = f"{text} ({self.role})" if self.role else text
+        return f"le lien depuis {text}" if self.unlinked else text
 
     @property
     def singular(self) -> str:
@@ -70,17 +73,16 @@ def dependents(obj) -> list[Dependent]:
             if fk.column.table is not own or fk.column.name != "id":
                 continue
             ondelete = (fk.ondelete or "NO ACTION").upper()
-            if ondelete == "SET NULL":
-                continue
             stmt = sa.select(sa.func.count()).where(fk.parent == obj.id)
             if table is own:
                 stmt = stmt.where(table.c.id != obj.id)
             count = db.session.execute(stmt.select_from(table)).scalar_one()
             if not count:
                 continue
-            blocking = ondelete != "CASCADE" or table.name in BLOCKING_CASCADES.get(
-                own.name, set()
-            )
+            blocking = ondelete not in (
+                "CASCADE",
+                "SET NULL",
+            ) or table.name in BLOCKING_CASCADES.get(own.name, set())
             found.append(
                 Dependent(
                     table.name,
@@ -88,6 +90,7 @@ def dependents(obj) -> list[Dependent]:
                     count,
                     blocking,
                     _role(table.name, fk.parent.key, type(obj)),
+                    unlinked=ondelete == "SET NULL",
                 )
             )
     return found

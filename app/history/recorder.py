@@ -192,6 +192,37 @@ def _coerce_kind(table, row):
     return row
 
 
+def _set_null_references(session, flush_context, instances) -> None:
+    """Clear "ON DELETE SET NULL" links through the ORM, so that the records
+    losing a link (a meeting's "next meeting") get a history entry too."""
+    from app.extensions import db
+
+    deleted = [o for o in session.deleted if is_tracked(type(o))]
+    if not deleted:
+        return
+    with session.no_autoflush:
+        for obj in deleted:
+            for mapper in db.Model.registry.mappers:
+                if not is_tracked(mapper.class_):
+                    continue
+                for rel in mapper.relationships:
+                    if (
+                        rel.direction.name != "MANYTOONE"
+                        or rel.mapper.class_ is not type(obj)
+                    ):
+                        continue
+                    column = next(iter(rel.local_columns))
+                    fk = next(iter(column.foreign_keys), None)
+                    if fk is None or (fk.ondelete or "").upper() != "SET NULL":
+                        continue
+                    rows = session.execute(
+                        sa.select(mapper.class_).where(column == obj.id)
+                    ).scalars()
+                    for row in rows:
+                        if row not in session.deleted and row is not obj:
+                            setattr(row, rel.key, None)
+
+
 def _end_transaction(session, *args) -> None:
     session.info.pop(BATCH_KEY, None)
     session.info.pop(NOTE_KEY, None)
@@ -224,6 +255,7 @@ def install() -> None:
         _make_previous_values_loaded(mapper, mapper.class_)
     if _installed:
         return
+    sa.event.listen(FlaskSession, "before_flush", _set_null_references)
     sa.event.listen(FlaskSession, "after_flush", _after_flush)
     sa.event.listen(FlaskSession, "after_commit", _end_transaction)
     sa.event.listen(FlaskSession, "after_rollback", _end_transaction)

@@ -147,8 +147,34 @@ def restore_deleted(entry: ChangeLog):
         except IntegrityError:
             continue
         brought_back += 1
+    brought_back += _relink(entry, cls)
     _commit()
     return obj, brought_back
+
+
+def _relink(entry: ChangeLog, cls: type) -> int:
+    """Give back the links the delete emptied (ON DELETE SET NULL) in other records."""
+    relinked = 0
+    updates = db.session.execute(
+        sa.select(ChangeLog).where(
+            ChangeLog.batch == entry.batch, ChangeLog.kind == ChangeKind.update
+        )
+    ).scalars()
+    for other in updates:
+        other_cls = model_for_table(other.record_type)
+        row = db.session.get(other_cls, other.record_id) if other_cls else None
+        if row is None:
+            continue
+        columns = sa.inspect(other_cls).columns
+        for key, (old, new) in (other.changes or {}).items():
+            column = columns.get(key)
+            if column is None or new is not None or old != entry.record_id:
+                continue
+            if any(fk.column.table is cls.__table__ for fk in column.foreign_keys):
+                if getattr(row, key) is None:
+                    setattr(row, key, old)
+                    relinked += 1
+    return relinked
 
 
 def _commit() -> None:
