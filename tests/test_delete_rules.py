@@ -270,3 +270,27 @@ def test_deleting_next_meeting_unlinks_with_history_and_restore_relinks(
     admin_client.post("/admin/meeting/history/restore/", data={"entry": deleted.id})
     demo.session.expire_all()
     assert demo.session.get(Meeting, first.id).next_meeting_id == following_id
+
+
+def test_deleted_document_keeps_its_plan_action_links_for_restore(demo, admin_client):
+    from app.models import Document, PlanAction
+
+    actions = demo.session.execute(sa.select(PlanAction).limit(2)).scalars().all()
+    document = Document(title="Note de synthèse", plan_actions=list(actions))
+    demo.session.add(document)
+    demo.session.commit()
+    document_id, action_ids = document.id, sorted(a.id for a in actions)
+    demo.session.expire_all()
+    post_delete(admin_client, "document", demo.session.get(Document, document_id))
+    demo.session.expire_all()
+    assert demo.session.get(Document, document_id) is None
+    deleted = demo.session.execute(
+        sa.select(ChangeLog).where(
+            ChangeLog.record_type == "document", ChangeLog.kind == ChangeKind.delete
+        )
+    ).scalar_one()
+    assert deleted.snapshot["plan_actions"] == action_ids
+    admin_client.post("/admin/document/history/restore/", data={"entry": deleted.id})
+    demo.session.expire_all()
+    restored = demo.session.get(Document, document_id)
+    assert sorted(a.id for a in restored.plan_actions) == action_ids
