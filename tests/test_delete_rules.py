@@ -294,3 +294,23 @@ def test_deleted_document_keeps_its_plan_action_links_for_restore(demo, admin_cl
     demo.session.expire_all()
     restored = demo.session.get(Document, document_id)
     assert sorted(a.id for a in restored.plan_actions) == action_ids
+
+
+def test_foreign_key_error_points_at_the_vanished_link(app, db, make_member):
+    from types import SimpleNamespace
+
+    from sqlalchemy.exc import IntegrityError
+
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "action")
+    owner = make_member()
+    form = SimpleNamespace(
+        owner=SimpleNamespace(data=SimpleNamespace(id=owner.id + 1000), errors=[]),
+        group=SimpleNamespace(data=None, errors=[]),
+    )
+    error = IntegrityError("INSERT", {}, Exception("FOREIGN KEY constraint failed"))
+    view.integrity_to_fields(form, error)
+    assert form.owner.errors == [
+        "Cette fiche liée n'existe plus (supprimée entre-temps) : "
+        "choisissez-en une autre."
+    ]
+    assert form.group.errors == []

@@ -212,7 +212,8 @@ class LockingMixin:
         return model
 
     def integrity_to_fields(self, form, exc: IntegrityError) -> None:
-        """Put a French message next to the field a database constraint names."""
+        """Put a French message next to the field a database constraint names:
+        a duplicate value, or a linked record deleted meanwhile."""
         table = self.model.__table__
         text = str(getattr(exc, "orig", exc))
         diag = getattr(getattr(exc, "orig", None), "diag", None)
@@ -233,3 +234,22 @@ class LockingMixin:
                             message(cols) if message else "Valeur déjà utilisée.",
                         ]
                         return
+        # SQLite does not say which foreign key failed: look for the linked
+        # record that no longer exists.
+        for rel in sa.inspect(self.model).relationships:
+            if rel.direction.name != "MANYTOONE":
+                continue
+            field = getattr(form, rel.key, None)
+            pk = getattr(getattr(field, "data", None), "id", None)
+            if pk is None:
+                continue
+            target = rel.mapper.class_
+            exists = db.session.execute(
+                sa.select(sa.func.count()).select_from(target).where(target.id == pk)
+            ).scalar_one()
+            if not exists:
+                field.errors = [
+                    *list(field.errors or []),
+                    "Cette fiche liée n'existe plus (supprimée entre-temps) : "
+                    "choisissez-en une autre.",
+                ]
