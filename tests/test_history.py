@@ -342,3 +342,16 @@ def test_journal_is_for_administrators_only(admin_client, monkeypatch):
     assert admin_client.get("/admin/change_log/").status_code in (302, 403)
     monkeypatch.setattr("app.history.actor._authenticated_user", lambda: admin)
     assert admin_client.get("/admin/change_log/").status_code == 200
+
+
+def test_unchanged_text_sent_with_crlf_is_no_change(db, admin_client, make_member):
+    member = make_member(notes="ligne 1\nligne 2")
+    before = len(entries(db, member))
+    response = admin_client.post(
+        f"/admin/member/edit/?id={member.id}",
+        data=member_form(member, notes="ligne 1\r\nligne 2"),
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).notes == "ligne 1\nligne 2"
+    assert len(entries(db, member)) == before

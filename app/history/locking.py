@@ -67,6 +67,20 @@ def changes_since(record_type: str, record_id: int, seen: int) -> list[ChangeLog
     ]
 
 
+def normalise_newlines(form) -> None:
+    """Browsers send text areas with CRLF line ends: store LF, so that saving an
+    unchanged text is no change (and no history entry)."""
+    for field in form:
+        entries = getattr(field, "entries", None)
+        if entries is not None:
+            for entry in entries:
+                normalise_newlines(getattr(entry, "form", entry))
+        elif hasattr(field, "form") and hasattr(field.form, "__iter__"):
+            normalise_newlines(field.form)
+        elif isinstance(field.data, str) and "\r" in field.data:
+            field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class LockingMixin:
     """Refuses saves and deletes based on a stale version, in French."""
 
@@ -168,6 +182,7 @@ class LockingMixin:
             if not inline or self._inline_conflict(form, model, seen):
                 flash(self.conflict_message(model, seen), "error")
                 return False
+        normalise_newlines(form)
         try:
             form.populate_obj(model)
             self._on_model_change(form, model, False)
@@ -203,6 +218,7 @@ class LockingMixin:
             return False
 
     def _create_model(self, form):
+        normalise_newlines(form)
         model = self.build_new_instance()
         form.populate_obj(model)
         db.session.add(model)
