@@ -68,6 +68,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import babel, csrf, db, migrate
 
     db.init_app(app)
+    from app.history import init_history
+
+    init_history(app)
     from app.db import MIGRATIONS_DIR
 
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -27,12 +27,14 @@ from app.admin.plans import (
     PlanActionView,
     PlanView,
 )
+from app.history.journal import journal_view_class
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
 DOCUMENTS = "Documents"
 PLANS = "Suivi des plans"
 DATA = "Données"
+ADMINISTRATION = "Administration"
 
 
 class DashboardView(AdminIndexView):
@@ -77,6 +79,11 @@ def register_views(admin: Admin) -> None:
     admin.add_view(DumpView(name="Sauvegarde complète", category=DATA, endpoint="dump"))
     admin.add_view(
         TransferLogView(name="Journal des échanges", category=DATA, endpoint="journal")
+    )
+    admin.add_view(
+        journal_view_class()(
+            m.ChangeLog, category=ADMINISTRATION, endpoint="change_log"
+        )
     )
 
 

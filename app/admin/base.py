@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from wtforms import validators
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
 from app.exports.views import ExportMixin
 from app.extensions import db
+from app.history.views import HistoryViewMixin
 from app.models.base import LabelledEnum
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ TYPE_FORMATTERS.update(
         datetime: _fmt_datetime,
         date: _fmt_date,
         Decimal: _fmt_decimal,
+        # Flask-Admin's own Enum entry comes first and would show the stored code.
+        enum.Enum: _fmt_enum,
         list: _fmt_list,
     }
 )
@@ -100,8 +104,13 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(ExportMixin, ModelView):
-    """Base of every admin view. Access rules live in ``app.auth``."""
+class SecuredModelView(HistoryViewMixin, ExportMixin, ModelView):
+    """Base of every admin view. Access rules live in ``app.auth``.
+
+    History, restore, optimistic locking and safe delete come from
+    ``HistoryViewMixin`` (app/history/views.py); streamed exports in open
+    formats from ``ExportMixin`` (app/exports/views.py).
+    """
 
     page_size = 50
     can_set_page_size = True
@@ -220,6 +229,9 @@ class SecuredModelView(ExportMixin, ModelView):
         ok = super().validate_form(form)
         if not ok:
             return False
+        if not isinstance(form, self._create_form_class | self._edit_form_class):
+            # Delete and inline-edit forms hold an id or a single field.
+            return ok
         ok = self._check_date_order(form) and ok
         ok = self._check_uniques(form) and ok
         ok = self.extra_validation(form) and ok

@@ -166,11 +166,6 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
     ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
 
-    def on_model_change(self, form, model, is_created):
-        # The minutes screen compares this number to detect concurrent edits.
-        if not is_created:
-            model.version = (model.version or 1) + 1
-
     def extra_validation(self, form) -> bool:
         ok = duplicate_attendance_errors(form.attendances.entries)
         ok = decision_errors(form.decisions.entries) and ok

@@ -9,6 +9,7 @@ from app.models.documents import (
     DocumentStatus,
     document_plan_action,
 )
+from app.models.history import ChangeKind, ChangeLog
 from app.models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -50,6 +51,8 @@ __all__ = [
     "AttendanceStatus",
     "Base",
     "CalendarToken",
+    "ChangeKind",
+    "ChangeLog",
     "College",
     "DataTransfer",
     "Decision",

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import NAMING_CONVENTION, Base
@@ -87,6 +87,13 @@ class TimestampMixin:
     version: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, default=1, info={"label": "Version"}
     )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        # SQLAlchemy then adds "AND version = <loaded>" to every UPDATE and
+        # DELETE and bumps the number: a concurrent change raises StaleDataError
+        # instead of being overwritten.
+        return {"version_id_col": cls.__table__.c.version}
 
 
 def label_of(model: type, attr: str) -> str | None:

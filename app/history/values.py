@@ -1,0 +1,126 @@
+"""Logged values back to Python (for restores) and to French text (for diffs)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import RelationshipProperty
+
+from app.extensions import db
+from app.models.base import UTCDateTime
+
+EMPTY = "(vide)"
+PARIS_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def model_for_table(name: str) -> type | None:
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == name:
+            return mapper.class_
+    return None
+
+
+def type_label(name: str, plural: bool = False) -> str:
+    cls = model_for_table(name)
+    if cls is None:
+        return name
+    attr = "__label_plural__" if plural else "__label__"
+    return getattr(cls, attr, cls.__name__)
+
+
+def load(cls: type, key: str, raw: Any) -> Any:
+    """The Python value of column ``key`` of ``cls`` from its logged form."""
+    if raw is None:
+        return None
+    column = sa.inspect(cls).columns.get(key)
+    if column is None:
+        return raw
+    col_type = column.type
+    if isinstance(col_type, sa.Enum) and col_type.enum_class is not None:
+        return col_type.enum_class[raw]
+    if isinstance(col_type, UTCDateTime | sa.DateTime):
+        return datetime.fromisoformat(raw)
+    if isinstance(col_type, sa.Date):
+        return date.fromisoformat(raw)
+    if isinstance(col_type, sa.Numeric) and not isinstance(col_type, sa.Float):
+        try:
+            return Decimal(raw)
+        except InvalidOperation:
+            return None
+    return raw
+
+
+def _relationship_for_fk(cls: type, key: str) -> RelationshipProperty | None:
+    mapper = sa.inspect(cls)
+    column = mapper.columns.get(key)
+    if column is None or not column.foreign_keys:
+        return None
+    for rel in mapper.relationships:
+        if rel.direction.name == "MANYTOONE" and column in rel.local_columns:
+            return rel
+    return None
+
+
+def field_label(cls: type, key: str) -> str:
+    """French label of a logged field (a foreign key shows its relation's label)."""
+    from app.admin.base import model_labels
+
+    labels = model_labels(cls)
+    if key in labels:
+        return labels[key]
+    rel = _relationship_for_fk(cls, key)
+    if rel is not None and rel.key in labels:
+        return labels[rel.key]
+    return key
+
+
+def _related_text(target: type, pk: Any) -> str:
+    obj = db.session.get(target, pk)
+    if obj is None:
+        return f"{getattr(target, '__label__', target.__name__)} n° {pk} (supprimé·e)"
+    return str(obj)
+
+
+def display(cls: type, key: str, raw: Any) -> str:
+    """French, human-readable text of a logged value."""
+    from app.admin.base import PARIS
+
+    if raw is None or raw == "" or raw == []:
+        return EMPTY
+    mapper = sa.inspect(cls)
+    rel = mapper.relationships.get(key)
+    if rel is not None and isinstance(raw, list):
+        target = rel.mapper.class_
+        return ", ".join(_related_text(target, pk) for pk in raw)
+    fk_rel = _relationship_for_fk(cls, key)
+    if fk_rel is not None:
+        return _related_text(fk_rel.mapper.class_, raw)
+    value = load(cls, key, raw)
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(PARIS)
+        return value.strftime(PARIS_FORMAT)
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        text = (
+            f"{value:,.2f}"
+            if value == value.quantize(Decimal("0.01"))
+            else f"{value:,}"
+        )
+        return text.replace(",", "\u202f").replace(".", ",")
+    return str(value)
+
+
+def paris_time(moment: datetime) -> str:
+    from app.admin.base import PARIS
+
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")

@@ -1,0 +1,357 @@
+"""Every write path leaves a history entry naming the account and the fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import click
+import pytest
+import sqlalchemy as sa
+
+from app.history import acting_as, current_actor
+from app.models import (
+    ChangeKind,
+    ChangeLog,
+    College,
+    Member,
+    Organisation,
+)
+
+CLAIRE = SimpleNamespace(id=7, email="claire@example.org", is_authenticated=True)
+
+
+@pytest.fixture
+def as_claire(monkeypatch):
+    """Requests run as a logged-in account, whatever the login machinery."""
+    monkeypatch.setattr("app.history.actor._authenticated_user", lambda: CLAIRE)
+    return CLAIRE
+
+
+def entries(db, record) -> list[ChangeLog]:
+    return list(
+        db.session.execute(
+            sa.select(ChangeLog)
+            .where(
+                ChangeLog.record_type == record.__tablename__,
+                ChangeLog.record_id == record.id,
+            )
+            .order_by(ChangeLog.id)
+        ).scalars()
+    )
+
+
+def member_form(member: Member, **changes) -> dict:
+    data = {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "email": member.email or "",
+        "phone": member.phone or "",
+        "town": member.town or "",
+        "role": member.role.name,
+        "joined_on": member.joined_on.isoformat() if member.joined_on else "",
+        "left_on": member.left_on.isoformat() if member.left_on else "",
+        "notes": member.notes or "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_form_edit_records_account_fields_and_previous_values(
+    db, admin_client, as_claire, make_member
+):
+    member = make_member(first_name="Eric", last_name="Soudy", town="Lorient")
+    response = admin_client.post(
+        f"/admin/member/edit/?id={member.id}",
+        data=member_form(member, town="Lanester", notes="Référent STN"),
+    )
+    assert response.status_code == 302
+    last = entries(db, member)[-1]
+    assert last.kind == ChangeKind.update
+    assert (last.actor_id, last.actor_label) == (7, "claire@example.org")
+    assert last.changes == {
+        "town": ["Lorient", "Lanester"],
+        "notes": [None, "Référent STN"],
+    }
+    assert last.changed_at.tzinfo is not None
+    assert last.changed_at.utcoffset().total_seconds() == 0
+    assert last.snapshot["version"] == 2
+
+    page = admin_client.get(f"/admin/member/history/?id={member.id}").get_data(
+        as_text=True
+    )
+    assert "claire@example.org" in page
+    assert "Commune" in page and "Lorient" in page and "Lanester" in page
+    assert "Restaurer cette version" in page
+
+
+def test_form_create_records_creation(db, admin_client, as_claire):
+    response = admin_client.post(
+        "/admin/organisation/new/",
+        data={"name": "Lorient Agglomération", "kind": "local_authority", "town": ""},
+    )
+    assert response.status_code == 302
+    org = db.session.execute(sa.select(Organisation)).scalar_one()
+    (entry,) = entries(db, org)
+    assert entry.kind == ChangeKind.create
+    assert entry.actor_label == "claire@example.org"
+    assert entry.changes["name"] == [None, "Lorient Agglomération"]
+    assert entry.changes["kind"] == [None, "local_authority"]
+
+
+def test_inline_edit_is_recorded(app, db, admin_client, as_claire, make_member):
+    member = make_member(town="Lorient")
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
+    view.column_editable_list = ["town"]
+    view._refresh_cache()
+    try:
+        listing = admin_client.get("/admin/member/").get_data(as_text=True)
+        assert f'data-pk="{member.id}~1"' in listing
+        response = admin_client.post(
+            "/admin/member/ajax/update/",
+            data={"list_form_pk": f"{member.id}~1", "town": "Quéven"},
+        )
+    finally:
+        view.column_editable_list = None
+        view._refresh_cache()
+    assert response.status_code == 200, response.get_data(as_text=True)
+    last = entries(db, member)[-1]
+    assert last.actor_label == "claire@example.org"
+    assert last.changes == {"town": ["Lorient", "Quéven"]}
+
+
+def test_bulk_archive_action_is_recorded(db, admin_client, as_claire, make_member):
+    a, b = make_member(), make_member()
+    response = admin_client.post(
+        "/admin/member/action/",
+        data={"action": "archive", "rowid": [str(a.id), str(b.id)]},
+    )
+    assert response.status_code == 302
+    for member in (a, b):
+        last = entries(db, member)[-1]
+        assert last.actor_label == "claire@example.org"
+        assert last.changes == {"left_on": [None, date.today().isoformat()]}
+
+
+def test_import_cli_and_system_paths_name_their_source(db):
+    with acting_as("import"):
+        db.session.add(College(name="Citoyens", position=1))
+        db.session.commit()
+    college = db.session.execute(sa.select(College)).scalar_one()
+    assert entries(db, college)[0].actor_label == "import"
+
+    with click.Context(click.Command("x")):
+        assert current_actor().label == "cli"
+        college.position = 2
+        db.session.commit()
+    last = entries(db, college)[-1]
+    assert (last.actor_label, last.changes) == ("cli", {"position": [1, 2]})
+
+    db.session.delete(college)
+    db.session.commit()
+    gone = db.session.execute(
+        sa.select(ChangeLog).where(ChangeLog.kind == ChangeKind.delete)
+    ).scalar_one()
+    assert gone.actor_label == "système"
+    assert gone.snapshot["name"] == "Citoyens"
+
+
+def test_demo_command_is_recorded_as_demo(app, db):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    labels = set(db.session.execute(sa.select(ChangeLog.actor_label)).scalars())
+    assert labels == {"demo"}
+    count = db.session.execute(sa.select(sa.func.count(ChangeLog.id))).scalar_one()
+    assert count >= 50
+
+
+def test_previous_value_known_even_for_expired_objects(db, make_member):
+    member = make_member(town="Lorient")
+    db.session.commit()  # expires every attribute
+    member.town = "Ploemeur"
+    db.session.commit()
+    assert entries(db, member)[-1].changes == {"town": ["Lorient", "Ploemeur"]}
+
+
+def test_bulk_update_statements_are_refused(db, make_member):
+    make_member()
+    with pytest.raises(RuntimeError, match="hors du journal"):
+        db.session.execute(sa.update(Member).values(town="X"))
+    db.session.rollback()
+    with pytest.raises(RuntimeError, match="hors du journal"):
+        db.session.execute(sa.insert(College), [{"name": "X", "position": 1}])
+    db.session.rollback()
+
+
+def test_restore_version_brings_back_values_and_is_logged(
+    db, admin_client, as_claire, make_member
+):
+    member = make_member(town="Lorient", notes="v1")
+    member.town, member.notes = "Lanester", "v2"
+    db.session.commit()
+    first = entries(db, member)[0]
+    response = admin_client.post(
+        "/admin/member/history/restore/",
+        data={"entry": first.id, "seen_version": member.version},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    member = db.session.get(Member, member.id)
+    assert (member.town, member.notes) == ("Lorient", "v1")
+    last = entries(db, member)[-1]
+    assert last.actor_label == "claire@example.org"
+    assert last.changes == {"town": ["Lanester", "Lorient"], "notes": ["v2", "v1"]}
+    assert last.note.startswith("Restauration")
+
+
+def test_restore_with_stale_page_is_refused(db, admin_client, make_member):
+    member = make_member(town="Lorient")
+    member.town = "Lanester"
+    db.session.commit()
+    first = entries(db, member)[0]
+    response = admin_client.post(
+        "/admin/member/history/restore/",
+        data={"entry": first.id, "seen_version": 1},
+        follow_redirects=True,
+    )
+    assert "rechargez" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).town == "Lanester"
+
+
+def test_journal_lists_and_filters(db, admin_client, as_claire, make_member):
+    make_member(last_name="Verger")
+    with acting_as("import"):
+        db.session.add(College(name="Associations", position=2))
+        db.session.commit()
+    page = admin_client.get("/admin/change_log/").get_data(as_text=True)
+    assert "Journal des modifications" in page
+    assert "Verger" in page and "Associations" in page
+    view_filters = admin_client.get("/admin/change_log/?search=Verger").get_data(
+        as_text=True
+    )
+    assert "Verger" in view_filters and "Associations" not in view_filters
+    # Filter links are listed in French.
+    assert "Type de fiche" in page and "Compte" in page
+
+
+def test_journal_filters_by_account_type_and_date(app, db, admin_client, as_claire):
+    with acting_as("import"):
+        db.session.add(College(name="Associations", position=2))
+        db.session.commit()
+    db.session.add(Organisation(name="Lorient Agglomération"))
+    db.session.commit()
+    view = next(
+        v for v in app.extensions["admin"][0]._views if v.endpoint == "change_log"
+    )
+
+    def arg(column, kind):
+        for i, flt in enumerate(view._filters):
+            if flt.column.key == column and type(flt).__name__.endswith(kind):
+                return f"flt0_{view.get_filter_arg(i, flt)}"
+        raise LookupError((column, kind))
+
+    def listing(**params):
+        return admin_client.get("/admin/change_log/", query_string=params).get_data(
+            as_text=True
+        )
+
+    by_account = listing(**{arg("actor_label", "FilterLike"): "import"})
+    assert "Associations" in by_account and "Lorient Agglomération" not in by_account
+    by_type = listing(**{arg("record_type", "FilterEqual"): "organisation"})
+    assert "Lorient Agglomération" in by_type and "Associations" not in by_type
+    today = date.today().strftime("%Y-%m-%d")
+    since = listing(**{arg("changed_at", "DateTimeGreaterFilter"): f"{today} 00:00:00"})
+    assert "Associations" in since
+    before = listing(
+        **{arg("changed_at", "DateTimeSmallerFilter"): "2000-01-01 00:00:00"}
+    )
+    assert "Associations" not in before
+
+
+def test_relation_change_logs_previous_link(db, make_member):
+    first = Organisation(name="CDPL")
+    second = Organisation(name="Lorient Agglomération")
+    db.session.add_all([first, second])
+    db.session.commit()
+    member = make_member(organisation=first)
+    db.session.commit()  # everything expired again
+    member.organisation = second
+    db.session.commit()
+    last = entries(db, member)[-1]
+    assert last.changes == {"organisation_id": [first.id, second.id]}
+    from app.history.views import entry_rows
+
+    assert entry_rows(last) == [("Structure", "CDPL", "Lorient Agglomération")]
+
+
+def test_restore_needs_write_permission(app, db, admin_client, make_member):
+    member = make_member(town="Lorient")
+    member.town = "Lanester"
+    db.session.commit()
+    first = entries(db, member)[0]
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
+    view.can_write = lambda: False  # a "lecteur" account
+    try:
+        page = admin_client.get(f"/admin/member/history/?id={member.id}")
+        refused = admin_client.post(
+            "/admin/member/history/restore/", data={"entry": first.id}
+        )
+    finally:
+        del view.can_write
+    assert "Restaurer" not in page.get_data(as_text=True)
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).town == "Lanester"
+
+
+def test_meeting_history_shows_its_attendance_changes(demo, admin_client):
+    from app.models import Attendance, AttendanceStatus, Meeting
+
+    meeting = demo.session.execute(
+        sa.select(Meeting).where(Meeting.exchanges.is_not(None))
+    ).scalar_one()
+    attendance = (
+        demo.session.execute(
+            sa.select(Attendance).where(
+                Attendance.meeting_id == meeting.id,
+                Attendance.status == AttendanceStatus.excused,
+            )
+        )
+        .scalars()
+        .first()
+    )
+    attendance.status = AttendanceStatus.present
+    demo.session.commit()
+    page = admin_client.get(f"/admin/meeting/history/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    assert "Fiches rattachées à cette fiche" in page
+    assert "Excusé·e" in page and "Présent·e" in page
+    assert f"/admin/attendance/history/?id={attendance.id}" in page
+
+
+def test_journal_is_for_administrators_only(admin_client, monkeypatch):
+    reader = SimpleNamespace(
+        id=3, email="lecteur@example.org", is_authenticated=True, role="reader"
+    )
+    admin = SimpleNamespace(
+        id=4, email="admin@example.org", is_authenticated=True, role="admin"
+    )
+    monkeypatch.setattr("app.history.actor._authenticated_user", lambda: reader)
+    assert admin_client.get("/admin/change_log/").status_code in (302, 403)
+    monkeypatch.setattr("app.history.actor._authenticated_user", lambda: admin)
+    assert admin_client.get("/admin/change_log/").status_code == 200
+
+
+def test_unchanged_text_sent_with_crlf_is_no_change(db, admin_client, make_member):
+    member = make_member(notes="ligne 1\nligne 2")
+    before = len(entries(db, member))
+    response = admin_client.post(
+        f"/admin/member/edit/?id={member.id}",
+        data=member_form(member, notes="ligne 1\r\nligne 2"),
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Member, member.id).notes == "ligne 1\nligne 2"
+    assert len(entries(db, member)) == before
