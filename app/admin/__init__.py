@@ -7,6 +7,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 
 from app import models as m
+from app.admin.accounts import AccountView
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.documents import DocumentView
@@ -25,15 +26,17 @@ from app.admin.plans import (
     PlanActionView,
     PlanView,
 )
+from app.auth.access import AccessMixin
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
 DOCUMENTS = "Documents"
 PLANS = "Suivi des plans"
+ADMINISTRATION = "Administration"
 
 
-class DashboardView(AdminIndexView):
-    """The admin home page."""
+class DashboardView(AccessMixin, AdminIndexView):
+    """The admin home page (any logged-in account)."""
 
     @expose("/")
     def index(self):
@@ -65,6 +68,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(
         MeasurementView(m.Measurement, category=PLANS, endpoint="measurement")
     )
+    admin.add_view(AccountView(m.User, category=ADMINISTRATION, endpoint="account"))
 
 
 def init_admin(app: Flask) -> Admin:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.auth.access import AccessMixin  # security: per-request role checks
 from app.extensions import db
 from app.models.base import LabelledEnum
 
@@ -95,8 +96,8 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(ModelView):
-    """Base of every admin view. Access rules live in ``app.auth``."""
+class SecuredModelView(AccessMixin, ModelView):
+    """Base of every admin view. Access rules live in ``app.auth.access``."""
 
     page_size = 50
     can_set_page_size = True

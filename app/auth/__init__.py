@@ -1,0 +1,33 @@
+"""Accounts, sessions, access rules and the security baseline of every response."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def init_auth(app: Flask) -> None:
+    """Wire Flask-Login, the auth pages, headers, error pages and request checks."""
+    from app.auth.headers import register_error_pages, set_security_headers
+    from app.auth.redirects import check_redirect_params
+    from app.auth.sessions import CookieSessionInterface, load_user
+    from app.auth.views import bp
+    from app.extensions import login_manager
+
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    # The server-side session replaces Flask-Login's IP/agent fingerprint.
+    login_manager.session_protection = None
+    login_manager.user_loader(load_user)
+    app.session_interface = CookieSessionInterface()
+    app.register_blueprint(bp)
+    app.before_request(check_redirect_params)
+    app.after_request(set_security_headers)
+    register_error_pages(app)
