@@ -28,6 +28,19 @@ def init_auth(app: Flask) -> None:
     login_manager.user_loader(load_user)
     app.session_interface = CookieSessionInterface()
     app.register_blueprint(bp)
+    app.before_request(_fresh_request_state)
     app.before_request(check_redirect_params)
     app.after_request(set_security_headers)
     register_error_pages(app)
+
+
+def _fresh_request_state() -> None:
+    """Identify the user anew on every request.
+
+    Flask reuses an app context that is already active (tests, CLI), and with it
+    ``g``; Flask-Login's cached user must never outlive its request.
+    """
+    from flask import g
+
+    g.pop("_login_user", None)
+    g.pop("csp_nonce", None)
