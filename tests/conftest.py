@@ -161,10 +161,10 @@ def make_user(db):
     return make
 
 
-def login(client, email: str, password: str = TEST_PASSWORD, **extra):
+def login(client, email: str, password: str = TEST_PASSWORD, **kwargs):
     """Log ``client`` in through the real login form; return the response."""
     return client.post(
-        "/connexion", data={"email": email, "password": password, **extra}
+        "/connexion", data={"email": email, "password": password}, **kwargs
     )
 
 

@@ -40,7 +40,7 @@ class AccountView(SecuredModelView):
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "active"]
     column_default_sort = "email"
-    form_columns = ["email", "name", "role", "active", "member"]
+    form_columns = ["email", "name", "role", "active", "member", "new_password"]
     form_extra_fields = {
         "new_password": PasswordField(
             "Nouveau mot de passe",
