@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 def init_auth(app: Flask) -> None:
     """Wire Flask-Login, the auth pages, headers, error pages and request checks."""
     from app.auth.headers import register_error_pages, set_security_headers
-    from app.auth.redirects import check_redirect_params
+    from app.auth.redirects import check_request_params
     from app.auth.sessions import CookieSessionInterface, load_user
     from app.auth.views import bp
     from app.extensions import login_manager
@@ -29,7 +29,7 @@ def init_auth(app: Flask) -> None:
     app.session_interface = CookieSessionInterface()
     app.register_blueprint(bp)
     app.before_request(_fresh_request_state)
-    app.before_request(check_redirect_params)
+    app.before_request(check_request_params)
     app.after_request(set_security_headers)
     register_error_pages(app)
 

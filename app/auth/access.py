@@ -7,10 +7,14 @@ on the view: each check reads ``current_user`` for the request being served.
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
+from flask_admin import expose
 from flask_login import current_user
 
 from app.models.accounts import Role
 
+#: Integer primary keys are 32-bit on PostgreSQL.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 10**6
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Flask-Admin endpoints that change data (or show a form that would).
@@ -42,6 +46,13 @@ def refuse(name: str = ""):
     if current_user.is_authenticated or request.method not in SAFE_METHODS:
         abort(403)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _valid_id(value) -> bool:
+    try:
+        return -MAX_ID <= int(str(value)) <= MAX_ID
+    except (TypeError, ValueError):
+        return False
 
 
 class _FlagDescriptor:
@@ -117,14 +128,42 @@ class AccessMixin:
     def is_action_allowed(self, name: str) -> bool:
         return user_has(self.write_role) and super().is_action_allowed(name)
 
+    # ----- malformed input is "not found" or ignored, never a 500 ------------
     def get_one(self, id):
-        # Every record id is an integer: anything else is "not found", not a 500
-        # (PostgreSQL rejects the cast, SQLite would silently compare text).
-        try:
-            key = int(str(id))
-        except (TypeError, ValueError):
+        # Every record id is an integer: anything else is "not found" (PostgreSQL
+        # rejects the cast or the range, SQLite would silently compare text).
+        if not _valid_id(id):
             return None
-        return super().get_one(str(key))
+        return super().get_one(str(int(str(id))))
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        if args.page is None or args.page < 0 or args.page > MAX_PAGE:
+            args.page = 0
+        if args.page_size and args.page_size not in (self.page_size_options or ()):
+            args.page_size = 0  # the view's default
+        columns = len(getattr(self, "_list_columns", None) or ())
+        if args.sort is not None and not 0 <= args.sort < columns:
+            args.sort = None
+        return args
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        # Bulk actions put every ``rowid`` in an IN (...): one malformed id
+        # breaks the whole query (and the PostgreSQL transaction).
+        for value in request.form.getlist("rowid"):
+            if not _valid_id(value):
+                abort(400)
+        return super().action_view()
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        # Flask-Admin answers 500 for "no such record" or a refused value: those
+        # are the client's errors (400), and a 500 would hide real failures.
+        result = super().ajax_update()
+        if isinstance(result, tuple) and len(result) == 2 and result[1] == 500:
+            return result[0], 400
+        return result
 
 
 for _flag, _role_attr in _FLAG_ROLES.items():

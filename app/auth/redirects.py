@@ -32,12 +32,23 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def check_redirect_params() -> None:
-    """before_request: refuse (400) a redirect parameter that leaves the site.
+def check_request_params() -> None:
+    """before_request: refuse (400) a redirect parameter that leaves the site,
+    and any NUL character in the query or the form.
 
     Flask-Admin follows ``url`` after a save or delete; stopping bad values here
     means no code path can redirect elsewhere or put CR/LF in a header.
+    PostgreSQL rejects NUL in text, which would otherwise surface as a 500.
     """
+    values = list(request.args.values())
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        values += [v for _, v in request.form.items(multi=True)]
+    values += list(request.args.keys())
+    if any("\x00" in v for v in values):
+        abort(400)
     for name in REDIRECT_PARAMS:
         for value in request.args.getlist(name):
             if value and safe_next(value) is None:
