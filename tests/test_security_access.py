@@ -215,3 +215,17 @@ def test_account_screen_for_admins(admin_client, db):
     response = admin_client.get("/admin/account/")
     assert response.status_code == 200
     assert "Comptes" in response.get_data(as_text=True)
+
+
+def test_bulk_delete_works_for_editor(app, editor_client, everything):
+    """Bulk actions receive integer ids (PostgreSQL has no integer = text)."""
+    from app.models import Measurement
+
+    ids = list(_db.session.execute(sa.select(Measurement.id)).scalars())
+    _db.session.rollback()
+    response = editor_client.post(
+        "/admin/measurement/action/", data={"action": "delete", "rowid": ids}
+    )
+    assert response.status_code == 302
+    remaining = _db.session.execute(sa.select(sa.func.count(Measurement.id))).scalar()
+    assert remaining == 0

@@ -17,6 +17,9 @@ def init_auth(app: Flask) -> None:
     from app.auth.views import bp
     from app.extensions import login_manager
 
+    # The security log is INFO: keep it even when the root logger is at WARNING
+    # (Alembic's logging configuration sets that during start-up migrations).
+    logging.getLogger("cdpl.security").setLevel(logging.INFO)
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     login_manager.init_app(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
 
 from app.models.accounts import Role
 
@@ -151,9 +152,14 @@ class AccessMixin:
     def action_view(self):
         # Bulk actions put every ``rowid`` in an IN (...): one malformed id
         # breaks the whole query (and the PostgreSQL transaction).
-        for value in request.form.getlist("rowid"):
-            if not _valid_id(value):
-                abort(400)
+        values = request.form.getlist("rowid")
+        if not all(_valid_id(v) for v in values):
+            abort(400)
+        # Flask-Admin passes the ids as text to ``pk.in_(...)``; PostgreSQL has no
+        # integer = varchar operator, so hand the actions integers instead.
+        form = request.form.copy()
+        form.setlist("rowid", [int(v) for v in values])
+        request.__dict__["form"] = ImmutableMultiDict(form)
         return super().action_view()
 
     @expose("/ajax/update/", methods=("POST",))

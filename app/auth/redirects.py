@@ -24,7 +24,7 @@ def safe_next(target: str | None) -> str | None:
     target = target.strip()
     if not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
-    if "\\" in target:
+    if "\\" in target or "%5c" in target.lower():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
