@@ -92,15 +92,17 @@ def _check(client, app, expect_codes, rules_filter, login_expected=False):
         pk = first_id(view)
         query = f"{url}?id={pk}" if pk is not None else url
         for method in ("GET", "POST"):
-            if method not in rule.methods:
-                continue
             before = snapshot()
             if method == "GET":
                 response = client.get(query)
             else:
                 response = client.post(query, data=payload(view, pk))
             after = snapshot()
-            ok = response.status_code in expect_codes
+            if method not in rule.methods:
+                # GET-only rules refuse a POST at routing level (and vice versa).
+                ok = response.status_code == 405
+            else:
+                ok = response.status_code in expect_codes
             if ok and response.status_code == 302:
                 ok = "/connexion" in response.headers["Location"]
             if not ok or before != after:
@@ -229,3 +231,15 @@ def test_bulk_delete_works_for_editor(app, editor_client, everything):
     assert response.status_code == 302
     remaining = _db.session.execute(sa.select(sa.func.count(Measurement.id))).scalar()
     assert remaining == 0
+
+
+def test_required_role_defaults(app):
+    """Unknown endpoints: GET needs read, other methods write, *export* export."""
+    view = _view(app, "member")
+    with app.test_request_context("/", method="GET"):
+        assert view.required_role("index_view") == Role.reader
+        assert view.required_role("history_view") == Role.reader
+        assert view.required_role("export_xlsx") == Role.editor
+        assert view.required_role("edit_view") == Role.editor
+    with app.test_request_context("/", method="POST"):
+        assert view.required_role("some_new_endpoint") == Role.editor

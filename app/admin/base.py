@@ -16,7 +16,7 @@ from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
-from app.auth.access import AccessMixin  # security: per-request role checks
+from app.auth.access import ModelAccessMixin  # security: per-request role checks
 from app.extensions import db
 from app.models.base import LabelledEnum
 
@@ -96,7 +96,7 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(AccessMixin, ModelView):
+class SecuredModelView(ModelAccessMixin, ModelView):
     """Base of every admin view. Access rules live in ``app.auth.access``."""
 
     page_size = 50
