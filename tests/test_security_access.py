@@ -34,6 +34,17 @@ def snapshot() -> dict[str, list[tuple]]:
     return data
 
 
+def row_counts() -> tuple:
+    """Row count of every business table, in one query (checked per request)."""
+    _db.session.rollback()
+    tables = [t for t in _db.metadata.sorted_tables if t.name not in VOLATILE]
+    stmt = sa.select(
+        *[sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables]
+    )
+    with _db.engine.connect() as conn:
+        return tuple(conn.execute(stmt).one())
+
+
 def admin_rules(app):
     """(rule, url, view) for every rule served by an admin view."""
     admin = app.extensions["admin"][0]
@@ -84,20 +95,26 @@ def everything(full_data, make_user):
     return full_data
 
 
-def _check(client, app, expect_codes, rules_filter, login_expected=False):
+def _check(client, app, expect_codes, rules_filter):
+    """Requests every selected rule; returns the unexpected answers.
+
+    Row counts are compared around each request, every row's contents around
+    the whole run (nothing may change at all, so a difference anywhere fails).
+    """
     failures = []
+    start = snapshot()
     for rule, func, url, view in admin_rules(app):
         if not rules_filter(rule, func, view):
             continue
         pk = first_id(view)
         query = f"{url}?id={pk}" if pk is not None else url
         for method in ("GET", "POST"):
-            before = snapshot()
+            before = row_counts()
             if method == "GET":
                 response = client.get(query)
             else:
                 response = client.post(query, data=payload(view, pk))
-            after = snapshot()
+            after = row_counts()
             if method not in rule.methods:
                 # GET-only rules refuse a POST at routing level (and vice versa).
                 ok = response.status_code == 405
@@ -107,6 +124,8 @@ def _check(client, app, expect_codes, rules_filter, login_expected=False):
                 ok = "/connexion" in response.headers["Location"]
             if not ok or before != after:
                 failures.append((method, rule.rule, response.status_code))
+    if snapshot() != start:
+        failures.append(("contents changed", "", 0))
     return failures
 
 
@@ -243,3 +262,19 @@ def test_required_role_defaults(app):
         assert view.required_role("edit_view") == Role.editor
     with app.test_request_context("/", method="POST"):
         assert view.required_role("some_new_endpoint") == Role.editor
+
+
+def test_the_generated_check_detects_a_missing_rule(
+    app, reader_client, everything, monkeypatch
+):
+    """Self-test: with the lecteur wrongly allowed to write, the check fails."""
+    view = _view(app, "measurement")
+    monkeypatch.setattr(view, "write_role", Role.reader)
+    failures = _check(
+        reader_client,
+        app,
+        {403},
+        lambda rule, func, v: v is view and func == "delete_view",
+    )
+    assert ("POST", "/admin/measurement/delete/", 302) in failures
+    assert ("contents changed", "", 0) in failures
