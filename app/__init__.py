@@ -100,10 +100,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from app.db import upgrade_if_needed
 
         upgrade_if_needed(app)
-    if not app.testing:
-        from app.auth.setup import announce
-
-        announce(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind a reverse proxy: trust its X-Forwarded-For/-Proto so the client

@@ -24,7 +24,10 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Start the application under the waitress WSGI server."""
     import waitress
 
+    from app.auth.setup import announce
+
     app = current_app._get_current_object()
+    announce(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"Base de données : {uri.split('@')[-1]}")
     click.echo(f"cdpl-gestion est prêt : http://{host}:{port}/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -384,22 +385,29 @@ def test_setup_page_needs_the_console_token(app, client, db):
     )
 
 
-def test_setup_token_printed_at_start(tmp_path, capsys):
-    from app import create_app
-    from tests.conftest import base_config
+def test_setup_token_printed_at_start(app, db, capsys):
+    from app.auth.setup import announce
 
-    config = base_config(
-        tmp_path,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/setup.sqlite3",
-        TESTING=False,
-    )
-    application = create_app(config)
+    app.extensions.pop("cdpl_setup_announced", None)
+    announce(app)
     out = capsys.readouterr().out
-    token = (tmp_path / "setup_token").read_text()
+    token = Path(app.config["SETUP_TOKEN_PATH"]).read_text()
     assert token in out
     assert "/installation" in out
-    with application.app_context():
-        _db.engine.dispose()
+    app.extensions.pop("cdpl_setup_announced")
+    announce(app)  # every worker start prints the same token
+    assert token in capsys.readouterr().out
+    app.extensions.pop("cdpl_setup_announced")
+
+
+def test_setup_token_not_printed_once_an_account_exists(app, make_user, capsys):
+    from app.auth.setup import announce
+
+    make_user()
+    app.extensions.pop("cdpl_setup_announced", None)
+    announce(app)
+    app.extensions.pop("cdpl_setup_announced", None)
+    assert "jeton" not in capsys.readouterr().out
 
 
 def test_create_admin_command(app, db):

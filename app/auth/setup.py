@@ -41,6 +41,7 @@ def setup_token(app: Flask | None = None) -> str:
     token = secrets.token_urlsafe(24)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(token)
+    _print_token(token)
     return token
 
 
@@ -54,18 +55,28 @@ def forget_token() -> None:
 
 
 def announce(app: Flask) -> None:
-    """Print the setup token on the console when no account exists yet."""
+    """At server start: print the setup token when no account exists yet."""
+    if app.extensions.get("cdpl_setup_announced"):
+        return  # ``flask --app wsgi serve`` reaches here twice
+    app.extensions["cdpl_setup_announced"] = True
     try:
         with app.app_context():
             if not no_account_yet():
                 return
+            path_existed = _token_path(app).exists()
             token = setup_token(app)
     except sa.exc.SQLAlchemyError:
         return  # no tables yet (database not migrated): nothing to announce
-    message = (
+    if path_existed:  # a new token was printed by setup_token()
+        _print_token(token)
+
+
+def _print_token(token: str) -> None:
+    # Printed on the server console, never logged: the security log must not
+    # hold a token.
+    print(  # noqa: T201
         "Aucun compte n'existe. Créez le premier administrateur avec "
         "« cdpl-gestion create-admin » ou sur la page /installation avec le "
-        f"jeton : {token}"
+        f"jeton : {token}",
+        flush=True,
     )
-    # Printed rather than logged: the security log must never hold a token.
-    print(message, flush=True)  # noqa: T201
