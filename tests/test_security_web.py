@@ -172,6 +172,9 @@ EVIL = [
     "http:evil.example",
     " //evil.example",
     "/%5Cevil.example",
+    "http://localhost@evil.example/",
+    "https:/evil.example",
+    "http:/\\evil.example",
 ]
 
 
@@ -212,6 +215,19 @@ def test_admin_url_param_stays_on_site(app, admin_client, demo):
             ),
         ):
             assert _stays_on_site(response), (target, response.status_code)
+
+
+def test_same_site_absolute_url_is_accepted(app, admin_client, demo):
+    response = admin_client.get(
+        "/admin/member/export/xyz/", query_string={"url": "http://localhost/admin/"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "http://localhost/admin/"
+    response = admin_client.get(
+        "/admin/member/export/xyz/",
+        query_string={"url": "http://localhost.evil.example/admin/"},
+    )
+    assert response.status_code == 400
 
 
 def test_local_next_is_followed(app, client, make_user):

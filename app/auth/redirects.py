@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, has_request_context, request
 
 #: Query/form parameters used as redirect targets by the app and Flask-Admin.
 REDIRECT_PARAMS = ("next", "url")
@@ -13,21 +13,28 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None.
+    """``target`` if it leads to this site, else None.
 
-    Only a local absolute path is accepted: no scheme (``javascript:``), no host
+    Accepted: a local absolute path, or an http(s) URL whose host is this
+    request's host. Refused: other schemes (``javascript:``), other hosts
     (``//evil.example``, and ``/\\evil.example`` which browsers read the same),
-    no control characters.
+    backslashes, control characters (CR/LF would split a header).
     """
     if not target or _CONTROL.search(target):
         return None
     target = target.strip()
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
     if "\\" in target or "%5c" in target.lower():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
+        same_site = (
+            parts.scheme in ("http", "https")
+            and has_request_context()
+            and parts.netloc == request.host
+            and target.startswith(f"{parts.scheme}://{parts.netloc}/")
+        )
+        return target if same_site else None
+    if not target.startswith("/") or target.startswith("//"):
         return None
     return target
 
