@@ -1,5 +1,7 @@
 """WSGI entry point: ``waitress-serve wsgi:app`` or ``gunicorn wsgi:app``."""
 
 from app import create_app
+from app.auth.setup import announce
 
 app = create_app()
+announce(app)  # prints the one-time setup token while no account exists

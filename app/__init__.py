@@ -83,6 +83,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
 
+    from app.auth import init_auth
+
+    init_auth(app)
+
     from app.web import register_web
 
     register_web(app)
@@ -99,6 +103,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from app.db import upgrade_if_needed
 
         upgrade_if_needed(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind a reverse proxy: trust its X-Forwarded-For/-Proto so the client
+        # address (throttling, log) and HTTPS (Secure cookie, HSTS) are right.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

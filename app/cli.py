@@ -26,7 +26,10 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Start the application under the waitress WSGI server."""
     import waitress
 
+    from app.auth.setup import announce
+
     app = current_app._get_current_object()
+    announce(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"Base de données : {uri.split('@')[-1]}")
     click.echo(f"cdpl-gestion est prêt : http://{host}:{port}/")
@@ -48,9 +51,58 @@ def demo_command() -> None:
         click.echo("Données de démonstration déjà présentes : rien à faire.")
 
 
+@click.command("create-admin")
+@click.option("--email", prompt="Courriel", help="Adresse de connexion du compte.")
+@click.option("--name", default="", help="Nom affiché (facultatif).")
+@click.password_option(
+    "--password",
+    prompt="Mot de passe",
+    confirmation_prompt="Confirmation",
+    help="Demandé sans écho si absent (à éviter en ligne de commande).",
+)
+@with_appcontext
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an administrator account (e.g. the first one: there is no default account)."""
+    import sqlalchemy as sa
+
+    from app.auth import events, setup
+    from app.auth.passwords import hash_password, password_problems
+    from app.extensions import db
+    from app.models.accounts import Role, SecurityEventKind, User
+    from app.models.base import utcnow
+
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise click.UsageError("Adresse courriel invalide.")
+    if db.session.execute(sa.select(User.id).where(User.email == email)).first():
+        raise click.UsageError(f"Un compte {email} existe déjà.")
+    problems = password_problems(password, email, name)
+    if problems:
+        raise click.UsageError(" ".join(problems))
+    user = User(
+        email=email,
+        name=name.strip() or None,
+        role=Role.admin,
+        active=True,
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    events.record(
+        SecurityEventKind.account_created,
+        user=user,
+        detail="administrateur créé en ligne de commande",
+        commit=False,
+    )
+    db.session.commit()
+    setup.forget_token()
+    click.echo(f"Compte administrateur {email} créé.")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``app.cli``."""
-    for command in (serve_command, demo_command):
+    for command in (serve_command, demo_command, create_admin_command):
         app.cli.add_command(command)
     register_export_commands(app)  # import-data, dump, load-dump, backup, restore
 

@@ -28,11 +28,19 @@ class Defaults:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: True forces the Secure flag; otherwise it follows the request (HTTPS or not).
+    SESSION_COOKIE_SECURE = False
     SESSION_IDLE_TIMEOUT_MINUTES = 30
     SESSION_ABSOLUTE_LIFETIME_HOURS = 12
     WTF_CSRF_TIME_LIMIT = None
     LOGIN_MAX_FAILURES = 5
+    #: Failures from one address (any account) before its attempts are refused.
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    #: Number of reverse proxies in front of the app (0: none, use ProxyFix if >0).
+    TRUSTED_PROXIES = 0
+    #: Where the one-time setup token is kept (default: instance/setup_token).
+    SETUP_TOKEN_PATH = None
     EXPORT_STREAM_BATCH = 2000
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     BACKUP_KEEP = 7
@@ -49,6 +57,8 @@ ENV_KEYS = {
     "CDPL_SESSION_IDLE_TIMEOUT_MINUTES": "SESSION_IDLE_TIMEOUT_MINUTES",
     "CDPL_SESSION_ABSOLUTE_LIFETIME_HOURS": "SESSION_ABSOLUTE_LIFETIME_HOURS",
     "CDPL_ENV": "CDPL_ENV",
+    "CDPL_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "CDPL_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
 }
 
 

@@ -35,6 +35,7 @@ def base_config(tmp_dir, **extra) -> dict:
         "AUTO_MIGRATE": True,
         "SERVER_NAME": "localhost",
         "PREFERRED_URL_SCHEME": "http",
+        "SETUP_TOKEN_PATH": f"{tmp_dir}/setup_token",
     }
     config.update(extra)
     return config
@@ -138,7 +139,65 @@ def full_data(demo):
     return demo
 
 
+#: Password of every account made by ``make_user`` unless told otherwise.
+TEST_PASSWORD = "une phrase de passe assez longue 2026"
+
+
 @pytest.fixture
-def admin_client(client):
-    """A client logged in as an administrator."""
+def make_user(db):
+    """Factory for staff accounts: ``make_user(role=Role.editor, email=...)``."""
+    from app.auth.passwords import hash_password
+    from app.models.accounts import Role, User
+
+    counter = {"n": 0}
+
+    def make(role=Role.admin, password: str = TEST_PASSWORD, **values):
+        counter["n"] += 1
+        values.setdefault("email", f"{role.name}{counter['n']}@example.org")
+        values.setdefault("active", True)
+        user = User(role=role, password_hash=hash_password(password), **values)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def login(client, email: str, password: str = TEST_PASSWORD, **kwargs):
+    """Log ``client`` in through the real login form; return the response."""
+    return client.post(
+        "/connexion", data={"email": email, "password": password}, **kwargs
+    )
+
+
+def _logged_in(app, make_user, role):
+    client = app.test_client()
+    user = make_user(role=role)
+    response = login(client, user.email)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    client.user = user
     return client
+
+
+@pytest.fixture
+def admin_client(app, db, make_user):
+    """A client logged in (real login form, server session) as an administrator."""
+    from app.models.accounts import Role
+
+    return _logged_in(app, make_user, Role.admin)
+
+
+@pytest.fixture
+def editor_client(app, db, make_user):
+    """A client logged in as an éditeur."""
+    from app.models.accounts import Role
+
+    return _logged_in(app, make_user, Role.editor)
+
+
+@pytest.fixture
+def reader_client(app, db, make_user):
+    """A client logged in as a lecteur."""
+    from app.models.accounts import Role
+
+    return _logged_in(app, make_user, Role.reader)

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import create_app
 from app.admin.base import SecuredModelView
+from app.auth.passwords import hash_password
 from app.extensions import db
+from app.models.accounts import Role, User
 from app.models.base import TimestampMixin
-from tests.conftest import base_config
+from tests.conftest import TEST_PASSWORD, base_config, login
 from tests.smoke_helpers import check_view_pages
 
 
@@ -46,7 +48,17 @@ def test_a_new_record_type_needs_only_model_view_and_registration(tmp_path):
         with app.app_context():
             # Step 3 would be `flask db migrate`; the test creates just this table.
             Venue.__table__.create(db.engine)
+            db.session.add(
+                User(
+                    email="admin@example.org",
+                    role=Role.admin,
+                    active=True,
+                    password_hash=hash_password(TEST_PASSWORD),
+                )
+            )
+            db.session.commit()
             client = app.test_client()
+            assert login(client, "admin@example.org").status_code == 302
             response = client.post(
                 "/admin/venue/new/",
                 data={"name": "Salle Alphonse Rio", "town": "Lorient"},

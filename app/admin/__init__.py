@@ -7,6 +7,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 
 from app import models as m
+from app.admin.accounts import AccountView
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
@@ -27,6 +28,7 @@ from app.admin.plans import (
     PlanActionView,
     PlanView,
 )
+from app.auth.access import AccessMixin
 from app.history.journal import journal_view_class
 
 PEOPLE = "Personnes"
@@ -37,8 +39,8 @@ DATA = "Données"
 ADMINISTRATION = "Administration"
 
 
-class DashboardView(AdminIndexView):
-    """The admin home page."""
+class DashboardView(AccessMixin, AdminIndexView):
+    """The admin home page (any logged-in account)."""
 
     @expose("/")
     def index(self):
@@ -85,6 +87,7 @@ def register_views(admin: Admin) -> None:
             m.ChangeLog, category=ADMINISTRATION, endpoint="change_log"
         )
     )
+    admin.add_view(AccountView(m.User, category=ADMINISTRATION, endpoint="account"))
 
 
 def init_admin(app: Flask) -> Admin:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.auth.access import ModelAccessMixin
 from app.exports.views import ExportMixin
 from app.extensions import db
 from app.history.views import HistoryViewMixin
@@ -104,12 +105,14 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(HistoryViewMixin, ExportMixin, ModelView):
-    """Base of every admin view. Access rules live in ``app.auth``.
+class SecuredModelView(ModelAccessMixin, HistoryViewMixin, ExportMixin, ModelView):
+    """Base of every admin view.
 
-    History, restore, optimistic locking and safe delete come from
-    ``HistoryViewMixin`` (app/history/views.py); streamed exports in open
-    formats from ``ExportMixin`` (app/exports/views.py).
+    - ``ModelAccessMixin`` (app/auth/access.py): role checks on every request and
+      endpoint; it comes first so that it wraps everything below.
+    - ``HistoryViewMixin`` (app/history/views.py): history, restore, optimistic
+      locking, safe delete and archiving.
+    - ``ExportMixin`` (app/exports/views.py): streamed exports in open formats.
     """
 
     page_size = 50

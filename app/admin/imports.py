@@ -12,6 +12,7 @@ from flask_admin import BaseView, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.admin.fields import PARIS
+from app.auth.access import AccessMixin
 from app.exports import pending
 from app.exports.audit import record
 from app.exports.import_kinds import KINDS
@@ -19,6 +20,7 @@ from app.exports.importing import get_kind, preview_rows, run_import
 from app.exports.readers import ImportFileError, read_table
 from app.extensions import db
 from app.models import Meeting
+from app.models.accounts import Role
 from app.models.audit import TransferOperation
 
 log = logging.getLogger(__name__)
@@ -35,27 +37,18 @@ LIST_ENDPOINTS = {
 }
 
 
-def staff_only() -> bool:
-    """Until the access-control issue lands every admin page is open, like the
-    record views; with a login manager, an authenticated account is required."""
-    if getattr(current_app, "login_manager", None) is None:
-        return True
-    from flask_login import current_user
-
-    return bool(current_user.is_authenticated)
-
-
 def _megabytes(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size // 1024} Ko"
     return f"{size / (1024 * 1024):.1f} Mo".replace(".0 ", " ").replace(".", ",")
 
 
-class ImportView(BaseView):
+class ImportView(AccessMixin, BaseView):
     """Upload, map the columns, preview and confirm an import."""
 
-    def is_accessible(self) -> bool:
-        return staff_only()
+    read_role = Role.editor
+    write_role = Role.editor
+    export_role = Role.editor
 
     def _meetings(self):
         return (
@@ -227,11 +220,12 @@ class ImportView(BaseView):
         return redirect(url_for(".index"))
 
 
-class DumpView(BaseView):
+class DumpView(AccessMixin, BaseView):
     """Download the whole database as a ZIP of CSV files (Frictionless Data Package)."""
 
-    def is_accessible(self) -> bool:
-        return staff_only()
+    read_role = Role.admin
+    write_role = Role.admin
+    export_role = Role.admin
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
@@ -273,13 +267,14 @@ class DumpView(BaseView):
         return self.render("admin/imports/dump.html")
 
 
-class TransferLogView(BaseView):
+class TransferLogView(AccessMixin, BaseView):
     """Read-only journal of exports, imports, dumps and backups (latest first)."""
 
-    page_size = 200
+    read_role = Role.admin
+    write_role = Role.admin
+    export_role = Role.admin
 
-    def is_accessible(self) -> bool:
-        return staff_only()
+    page_size = 200
 
     @expose("/")
     def index(self):

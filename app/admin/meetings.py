@@ -87,6 +87,8 @@ def attendance_summary(view, context, model, name) -> Markup:
 
 class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelView):
     details_template = "admin/meetings/meeting_details.html"
+    #: Editing screens: a lecteur reads the details and the compte rendu instead.
+    extra_write_views = frozenset({"attendance_view", "minutes_view"})
     column_extra_row_actions = [
         LinkRowAction("fa fa-check-square-o", "attendance/?id={row_id}", "Présences"),
         LinkRowAction("fa fa-pencil-square-o", "minutes/?id={row_id}", "Compte rendu"),

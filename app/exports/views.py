@@ -102,6 +102,9 @@ class ExportMixin:
         stmt = self.export_query(plan).statement
         finishers = writers.FINISHERS[fmt]
         if db.engine.dialect.name == "sqlite":
+            # End the request's own transaction (opened by the session check at
+            # login time) so that it does not hold the write lock while streaming.
+            db.session.commit()
             raw = db.engine.raw_connection()
             try:
                 cursor = sqlite_execute(raw, stmt)

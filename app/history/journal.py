@@ -53,39 +53,17 @@ def _when(view, context, model, name) -> str:
 ADMIN_ROLES = {"admin", "administrator", "administrateur"}
 
 
-def is_administrator() -> bool:
-    """True unless a logged-in account is known not to be an administrator.
-
-    Before accounts exist (issue 3) nobody is logged in and access rules are
-    the base view's; afterwards an ``is_admin`` flag or a ``role`` named like
-    "admin" is looked for.
-    """
-    from app.history.actor import _authenticated_user
-
-    user = _authenticated_user()
-    if user is None:
-        return True
-    if hasattr(user, "is_admin"):
-        return bool(user.is_admin)
-    role = getattr(user, "role", None)
-    if role is None:
-        return True
-    names = {
-        str(getattr(role, "name", role)).lower(),
-        str(getattr(role, "value", role)).lower(),
-    }
-    return bool(names & ADMIN_ROLES)
-
-
 def journal_view_class():
     """Built lazily: the base view imports this package."""
     from app.admin.base import SecuredModelView
+    from app.models.accounts import Role
 
     class JournalView(SecuredModelView):
-        """Read-only; administrators only (the access layer reads ``admin_only``)."""
+        """Read-only; administrators only."""
 
-        #: Read by the access-control layer (issue 3): administrators only.
-        admin_only = True
+        read_role = Role.admin
+        write_role = Role.admin
+        export_role = Role.admin
         can_create = False
         can_edit = False
         can_delete = False
@@ -125,8 +103,5 @@ def journal_view_class():
 
         def get_list_row_actions(self):
             return []
-
-        def is_accessible(self) -> bool:
-            return super().is_accessible() and is_administrator()
 
     return JournalView

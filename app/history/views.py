@@ -94,7 +94,9 @@ class HistoryViewMixin(LockingMixin):
     # ----- hooks for access control (issue 3 wires them to roles)
     def can_write(self) -> bool:
         """May the current account restore versions? (éditeur, administrateur)"""
-        return True
+        from app.auth.access import user_has
+
+        return user_has(self.write_role)
 
     @property
     def archivable(self) -> bool:

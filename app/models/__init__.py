@@ -1,5 +1,12 @@
 """All models, imported here so that metadata and migrations see every table."""
 
+from app.models.accounts import (
+    AuthSession,
+    Role,
+    SecurityEvent,
+    SecurityEventKind,
+    User,
+)
 from app.models.actions import OPEN_ACTION_STATUSES, Action, ActionStatus
 from app.models.audit import DataTransfer, TransferOperation, TransferOutcome
 from app.models.base import Base, LabelledEnum, UTCDateTime, utcnow
@@ -41,6 +48,11 @@ from app.models.plans import (
 )
 
 __all__ = [
+    "User",
+    "SecurityEventKind",
+    "SecurityEvent",
+    "Role",
+    "AuthSession",
     "OPEN_ACTION_STATUSES",
     "Action",
     "ActionStatus",

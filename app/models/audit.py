@@ -28,6 +28,8 @@ class DataTransfer(db.Model):
     """One export, import, dump or backup: who, when, what and how many rows."""
 
     __tablename__ = "data_transfer"
+    #: A log of its own: copying its rows into the change log would only add noise.
+    __history__ = False
     __label__ = "Échange de données"
     __label_plural__ = "Journal des échanges de données"
 

@@ -1,0 +1,163 @@
+"""Login, logout, own password change and the one-time setup page."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app.auth import events, setup
+from app.auth.forms import LoginForm, PasswordChangeForm, SetupForm
+from app.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
+from app.auth.redirects import safe_next
+from app.auth.sessions import end_other_sessions, end_session, start_session
+from app.extensions import db
+from app.models.accounts import Role, SecurityEventKind, User
+from app.models.base import utcnow
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "Courriel ou mot de passe incorrect."
+THROTTLED = (
+    "Trop de tentatives de connexion. Réessayez dans quelques minutes "
+    "(le compte n'est pas bloqué définitivement)."
+)
+
+
+def _normalise_email(value: str | None) -> str:
+    return (value or "").strip().lower()[:254]
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("admin.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        email = _normalise_email(form.email.data)
+        if events.login_blocked(email):
+            events.record(SecurityEventKind.login_throttled, email=email)
+            flash(THROTTLED, "error")
+            response = current_app.make_response(
+                (render_template("auth/login.html", form=form, next_url=next_url), 429)
+            )
+            response.headers["Retry-After"] = str(events.retry_after_seconds())
+            return response
+        user = db.session.execute(
+            sa.select(User).where(User.email == email)
+        ).scalar_one_or_none()
+        # Unknown account, inactive account and wrong password: same work, same answer.
+        ok = verify_password(user.password_hash if user else None, form.password.data)
+        if ok and user is not None and user.active:
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(form.password.data)
+            events.record(SecurityEventKind.login_success, user=user, commit=False)
+            start_session(user)
+            return redirect(next_url or url_for("admin.index"))
+        events.record(
+            SecurityEventKind.login_failure,
+            email=email,
+            user=user,
+            detail=None if user else "compte inconnu",
+        )
+        flash(LOGIN_FAILED, "error")
+        status = 200
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form, next_url=next_url), status
+
+
+@bp.post("/deconnexion")
+def logout():
+    if current_user.is_authenticated:
+        events.record(SecurityEventKind.logout, user=current_user, commit=False)
+        db.session.commit()
+    end_session()
+    flash("Vous êtes déconnecté·e.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    user: User = current_user._get_current_object()
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.current_password.data):
+            form.current_password.errors.append("Mot de passe actuel incorrect.")
+        else:
+            problems = password_problems(form.new_password.data, user.email, user.name)
+            if problems:
+                form.new_password.errors.extend(problems)
+            else:
+                user.password_hash = hash_password(form.new_password.data)
+                user.password_changed_at = utcnow()
+                end_other_sessions(user, keep_current=True)
+                events.record(
+                    SecurityEventKind.password_change, user=user, commit=False
+                )
+                db.session.commit()
+                flash(
+                    "Mot de passe modifié. Vos autres sessions ont été fermées.",
+                    "success",
+                )
+                return redirect(url_for("admin.index"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/installation", methods=["GET", "POST"])
+def first_admin():
+    # The page exists only while there is no account at all.
+    if not setup.no_account_yet():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        if not setup.token_matches(form.token.data):
+            form.token.errors.append("Jeton d'installation incorrect.")
+            events.record(
+                SecurityEventKind.access_denied, detail="jeton d'installation refusé"
+            )
+        else:
+            email = _normalise_email(form.email.data)
+            problems = password_problems(form.new_password.data, email, form.name.data)
+            if problems:
+                form.new_password.errors.extend(problems)
+            else:
+                user = User(
+                    email=email,
+                    name=(form.name.data or "").strip() or None,
+                    role=Role.admin,
+                    active=True,
+                    password_hash=hash_password(form.new_password.data),
+                    password_changed_at=utcnow(),
+                )
+                db.session.add(user)
+                db.session.flush()
+                events.record(
+                    SecurityEventKind.account_created,
+                    user=user,
+                    detail="premier administrateur (page d'installation)",
+                    commit=False,
+                )
+                db.session.commit()
+                setup.forget_token()
+                start_session(user)
+                flash("Compte administrateur créé ; vous êtes connecté·e.", "success")
+                return redirect(url_for("admin.index"))
+    return render_template("auth/setup.html", form=form)
