@@ -68,14 +68,16 @@ def app(tmp_dir):
 
 
 def truncate_all() -> None:
+    """Empty every table, children first.
+
+    DELETE rather than TRUNCATE on PostgreSQL: the tables are tiny and TRUNCATE
+    of ~25 tables costs a fixed ~0.3 s per test. Ids are not reset; no test may
+    rely on them.
+    """
     tables = [t for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in tables:
+            conn.execute(table.delete())
 
 
 @pytest.fixture
