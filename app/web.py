@@ -25,7 +25,9 @@ def home():
 def set_language():
     lang = request.form.get("lang", "fr")
     session["lang"] = lang if lang in ("fr", "en") else "fr"
-    return redirect(url_for("admin.index"))
+    from app.auth.redirects import safe_next
+
+    return redirect(safe_next(request.form.get("next")) or url_for("admin.index"))
 
 
 def _declare_language(response):
@@ -54,3 +56,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.after_request(_declare_language)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from flask_babel import get_locale, refresh
+
+    # Flask-Babel caches the locale in the app context, which a test client (or
+    # any caller that keeps one app context) shares between requests.
+    app.before_request(refresh)
+
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -54,3 +54,20 @@ def test_screens_are_french_whatever_the_browser_language(admin_client, demo):
     # Enum values are shown by their French label, not their stored code.
     assert "Salarié·e" in html
     assert ">staff<" not in html
+
+
+def test_english_is_available_on_request(admin_client, demo):
+    html = admin_client.get("/admin/member/").get_data(as_text=True)
+    assert 'value="en"' in html  # the switch is offered
+    response = admin_client.post(
+        "/langue", data={"lang": "en", "next": "/admin/member/"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/member/")
+    html = admin_client.get("/admin/member/").get_data(as_text=True)
+    assert "Create" in html and 'lang="en"' in html
+    evil = admin_client.post("/langue", data={"lang": "fr", "next": "//evil.example"})
+    assert "evil.example" not in evil.headers.get("Location", "")
+    admin_client.post("/langue", data={"lang": "fr", "next": "/admin/member/"})
+    html = admin_client.get("/admin/member/").get_data(as_text=True)
+    assert "Créer" in html
