@@ -16,6 +16,7 @@ from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.admin.listing import FastListMixin
 from app.extensions import db
 from app.models.base import LabelledEnum
 
@@ -95,7 +96,7 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(ModelView):
+class SecuredModelView(FastListMixin, ModelView):
     """Base of every admin view. Access rules live in ``app.auth``."""
 
     page_size = 50
