@@ -231,9 +231,7 @@ class Builder:
             left = None
             if rnd.random() < 0.15:
                 left = joined + timedelta(days=rnd.randrange(1, 2000))
-            role = rnd.choices(
-                list(m.MemberRole), weights=(80, 8, 1, 3, 8), k=1
-            )[0]
+            role = rnd.choices(list(m.MemberRole), weights=(80, 8, 1, 3, 8), k=1)[0]
             yield {
                 "id": i,
                 "first_name": first,
@@ -379,7 +377,9 @@ class Builder:
         for i in range(1, self.counts["action"] + 1):
             asap = rnd.random() < 0.2
             status = rnd.choices(statuses, weights=(30, 20, 45, 5), k=1)[0]
-            due = None if asap else date(2000, 1, 1) + timedelta(days=rnd.randrange(9900))
+            due = (
+                None if asap else date(2000, 1, 1) + timedelta(days=rnd.randrange(9900))
+            )
             yield {
                 "id": i,
                 "title": f"{self.pick(n.ACTION_VERBS)} {self.pick(n.ACTION_OBJECTS)}",
@@ -532,9 +532,7 @@ def vacuum(url: str) -> None:
 
     if not url.startswith("postgres"):
         return
-    engine = sa.create_engine(
-        normalise_database_url(url), isolation_level="AUTOCOMMIT"
-    )
+    engine = sa.create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
@@ -554,14 +552,18 @@ def ensure(url: str, quick: bool = False, rebuild: bool = False, log=print) -> d
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--url", help="database URL (default: bench/out or BENCH_PG_URL)")
+    parser.add_argument(
+        "--url", help="database URL (default: bench/out or BENCH_PG_URL)"
+    )
     parser.add_argument("--quick", action="store_true", help="a tenth of the rows")
     args = parser.parse_args(argv)
     url = database_url(args.db, args.url, args.quick)
     result = build(url, quick=args.quick)
     vacuum(url)
     for table, seconds in result["timings"].items():
-        print(f"  {table:<22} {result['counts'].get(table, 0):>8} lignes  {seconds:6.1f} s")
+        print(
+            f"  {table:<22} {result['counts'].get(table, 0):>8} lignes  {seconds:6.1f} s"
+        )
 
 
 if __name__ == "__main__":
