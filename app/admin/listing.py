@@ -195,9 +195,7 @@ class FastListMixin:
         pk = sa.inspect(self.model).primary_key
         if len(pk) != 1:
             return query.all()
-        keys = [
-            row[0] for row in query.enable_eagerloads(False).with_entities(pk[0])
-        ]
+        keys = [row[0] for row in query.enable_eagerloads(False).with_entities(pk[0])]
         if not keys:
             return []
         return query.limit(None).offset(None).filter(pk[0].in_(keys)).all()
