@@ -29,7 +29,10 @@ def ok(flag: bool | None) -> str:
 
 def is_list(page: dict) -> bool:
     kind = page["kind"]
-    return page["view"] not in ("tableau de bord", "compte rendu") and kind not in ("fiche", "modification")
+    return page["view"] not in ("tableau de bord", "compte rendu") and kind not in (
+        "fiche",
+        "modification",
+    )
 
 
 def page_ok(page: dict) -> bool | None:
@@ -71,12 +74,14 @@ def section(res: dict) -> list[str]:
         "",
         "### Pages (requêtes séquentielles, serveur waitress, 127.0.0.1)",
         "",
-        "| Vue | Page | Médiane (ms) | p95 (ms) | Requêtes SQL | Statut | Cible liste |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| Vue | Page | Médiane (ms) | p95 (ms) | CPU serveur (ms) | Requêtes SQL "
+        "| Statut | Cible liste |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for p in res["pages"]:
         lines.append(
             f"| {p['view']} | {p['kind']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} "
+            f"| {p.get('cpu_ms', float('nan')):.1f} "
             f"| {p['queries'] if p['queries'] is not None else '?'} | {p['status']} "
             f"| {ok(page_ok(p))} |"
         )
@@ -123,7 +128,8 @@ def section(res: dict) -> list[str]:
         lines.append(
             f"- Démarrage à froid (imports + create_app, puis première requête) : "
             f"{cold['create_app_s']:.2f} s + {cold['first_request_s']:.2f} s = "
-            f"{cold['total_s']:.2f} s"
+            f"{cold['total_s']:.2f} s (temps CPU du processus : "
+            f"{cold.get('cpu_s', float('nan')):.2f} s)"
         )
     lines += ["", "### Cibles", ""] + targets(res) + [""]
     return lines
@@ -207,9 +213,12 @@ non remesurées ici : admin Django 42 ms (membres) et 118 ms (présences) ;
 Flask-Admin sans réglage ni connexion 21 ms et 30 ms ; CSV en flux de Datasette
 pour les 400 000 présences : 13 s ; boucle `sqlite3` + `csv` : environ 1,0 s.
 
-Les temps sont des temps d'horloge ; la machine de 2 cœurs est partagée avec
-d'autres travaux (voir la charge moyenne de chaque section) : une charge
-supérieure à 2 allonge les temps, surtout le p95.
+Les temps sont des temps d'horloge vus du client ; la colonne « CPU serveur »
+donne le temps CPU moyen consommé par le processus de l'application pour une
+requête (hors processus PostgreSQL), moins sensible à la charge. La machine
+de 2 cœurs peut être partagée avec d'autres travaux (voir la charge moyenne de
+chaque section) : une charge supérieure à 2 allonge les temps d'horloge,
+surtout le p95.
 
 """
 

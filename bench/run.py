@@ -99,6 +99,15 @@ class RssSampler:
         return (self.peak - self.start) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -304,10 +313,13 @@ def import_page(rules) -> str | None:
 
 
 # ----------------------------------------------------------- measurements
-def measure(session: Session, path: str, repeat: int, warmup: int = 2) -> dict:
+def measure(
+    session: Session, path: str, repeat: int, pid: int, warmup: int = 2
+) -> dict:
     for _ in range(warmup):
         session.get(path, follow=False)
     times, queries, status = [], [], None
+    cpu_before = cpu_seconds(pid)
     for _ in range(repeat):
         started = time.perf_counter()
         response = session.get(path, follow=False)
@@ -315,7 +327,9 @@ def measure(session: Session, path: str, repeat: int, warmup: int = 2) -> dict:
         status = response.status
         if "x-query-count" in response.headers:
             queries.append(int(response.headers["x-query-count"]))
+    cpu = (cpu_seconds(pid) - cpu_before) * 1000 / repeat
     return {
+        "cpu_ms": round(cpu, 1),
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 95), 1),
         "queries": max(queries) if queries else None,
@@ -409,7 +423,7 @@ def plain_export(url: str, rows_expected: int) -> dict:
 def cold_start(env: dict, runs: int = 3) -> dict:
     """Fresh interpreter: import + create_app, then the first request."""
     code = (
-        "import time; t0 = time.perf_counter()\n"
+        "import time; t0 = time.perf_counter(); c0 = time.process_time()\n"
         "from app import create_app\n"
         "from bench.dataset import app_config\n"
         "import os, json\n"
@@ -418,7 +432,7 @@ def cold_start(env: dict, runs: int = 3) -> dict:
         "r = app.test_client().get('/admin/')\n"
         "t2 = time.perf_counter()\n"
         "print(json.dumps({'create_app': t1 - t0, 'first': t2 - t1, "
-        "'status': r.status_code}))\n"
+        "'cpu': time.process_time() - c0, 'status': r.status_code}))\n"
     )
     results = []
     for _ in range(runs):
@@ -442,6 +456,7 @@ def cold_start(env: dict, runs: int = 3) -> dict:
         "create_app_s": round(best["create_app"], 2),
         "first_request_s": round(best["first"], 2),
         "total_s": round(best["create_app"] + best["first"], 2),
+        "cpu_s": round(best["cpu"], 2),
         "status": best["status"],
     }
 
@@ -566,11 +581,12 @@ def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
         repeat = 8 if quick else 20
         pages = []
         for page in plan["pages"]:
-            result = measure(session, page["path"], repeat)
+            result = measure(session, page["path"], repeat, server.pid)
             pages.append({**page, **result})
             print(
                 f"  {page['view']:<16} {page['kind'][:44]:<44} "
                 f"{result['median_ms']:7.1f} {result['p95_ms']:7.1f} ms "
+                f"(CPU {result['cpu_ms']:5.1f}) "
                 f"{result['queries'] if result['queries'] is not None else '?':>3} req. "
                 f"[{result['status']}]",
                 flush=True,

@@ -184,3 +184,28 @@ def test_query_count_header_only_when_enabled(app, tmp_dir, db):
     finally:
         with counting.app_context():
             _db.engine.dispose()
+
+
+def test_search_through_related_records(app, admin_client, db):
+    from app.models import Attendance, Member
+
+    factory = Factory()
+    rows = {}
+    for first, last in (("Éloïse", "Guégan"), ("Jean", "Le Gall"), ("Anne", "Le Goff")):
+        attendance = factory.make(Attendance)
+        attendance.member = Member(first_name=first, last_name=last)
+        _db.session.add(attendance)
+        rows[last] = attendance
+    _db.session.commit()
+
+    def found(term: str) -> set[str]:
+        html = admin_client.get(f"/admin/attendance/?search={term}").get_data(
+            as_text=True
+        )
+        return {last for last in rows if last in html}
+
+    assert found("Guégan") == {"Guégan"}
+    assert found("le gall") == {"Le Gall"}
+    assert found("Jean Gall") == {"Le Gall"}  # every word, each in any field
+    assert found("Le") == {"Le Gall", "Le Goff"}
+    assert found("Dupont") == set()

@@ -8,6 +8,11 @@ Mixed into ``SecuredModelView``; three independent measures:
 - deep pages load in two steps, first the 50 primary keys (an index-only scan
   that skips the offset cheaply), then those rows with their joined relations,
   instead of joining every skipped row;
+- a search on a related record's column (``member.last_name`` in the
+  attendance list) becomes ``member_id IN (SELECT id FROM member WHERE ...)``
+  instead of an outer join: the database searches the 20,000 members once and
+  then uses the foreign-key index, instead of joining all 400,000 attendance
+  rows to test each one;
 - on PostgreSQL, an unfiltered list of a large table shows the planner's row
   estimate instead of ``count(*)``, which reads the whole table (tens of ms at
   400,000 rows). Searches and filters keep an exact count.
@@ -20,6 +25,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_admin.babel import gettext
+from flask_admin.contrib.sqla import tools
 from flask_admin.model import template as row_templates
 from markupsafe import Markup, escape
 
@@ -132,6 +138,79 @@ class FastListMixin:
                 action = FastDeleteAction(action.title)
             actions.append(action)
         return actions
+
+    # ----- search
+    @staticmethod
+    def _semi_joinable(path) -> bool:
+        for attr in path:
+            rel = getattr(attr, "property", None)
+            if rel is None or getattr(rel, "direction", None) is None:
+                return False
+            if rel.direction.name != "MANYTOONE" or len(rel.local_columns) != 1:
+                return False
+            if len(rel.mapper.primary_key) != 1:
+                return False
+        return True
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        fields = getattr(self, "_search_fields", None) or []
+        if not all(self._semi_joinable(path) for _field, path in fields):
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        session = getattr(self.session, "session", self.session)
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        groups: dict[tuple, tuple[list, list]] = {}
+        for field, path in fields:
+            key = tuple(str(attr) for attr in path)
+            groups.setdefault(key, (list(path), []))[1].append(field)
+        terms = [tools.parse_like_term(t) for t in search.split(" ") if t]
+        if not terms:
+            return query, count_query, joins, count_joins
+        if len(groups) == 1:
+            # Every field is on the same record (often a related one): all terms
+            # go into one condition, hence at most one subquery.
+            ((path, columns),) = groups.values()
+            condition = sa.and_(
+                *[self._matches(columns, pattern, sqlite) for pattern in terms]
+            )
+            clauses = [self._through(path, condition)]
+        else:
+            clauses = [
+                sa.or_(
+                    *[
+                        self._through(path, self._matches(columns, pattern, sqlite))
+                        for path, columns in groups.values()
+                    ]
+                )
+                for pattern in terms
+            ]
+        query = query.filter(*clauses)
+        if count_query is not None:
+            count_query = count_query.filter(*clauses)
+        return query, count_query, joins, count_joins
+
+    @staticmethod
+    def _matches(columns, pattern: str, sqlite: bool):
+        """Case-insensitive substring match of any of ``columns``.
+
+        SQLite's LIKE already ignores ASCII case, exactly like its lower()
+        (which only folds ASCII), so ``lower(x) LIKE lower(p)`` is replaced by
+        the equivalent and four times cheaper ``x LIKE p`` there.
+        """
+        out = []
+        for column in columns:
+            if not isinstance(column.type, sa.String):
+                column = sa.cast(column, sa.Unicode)
+            out.append(column.like(pattern) if sqlite else column.ilike(pattern))
+        return sa.or_(*out)
+
+    @staticmethod
+    def _through(path, condition):
+        """``condition`` on the record at the end of ``path``, as nested IN lists."""
+        for attr in reversed(path):
+            rel = attr.property
+            (local,) = rel.local_columns
+            condition = local.in_(sa.select(rel.mapper.primary_key[0]).where(condition))
+        return condition
 
     # ----- counts
     def _estimated_rows(self) -> int | None:
