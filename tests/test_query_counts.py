@@ -209,3 +209,15 @@ def test_search_through_related_records(app, admin_client, db):
     assert found("Jean Gall") == {"Le Gall"}  # every word, each in any field
     assert found("Le") == {"Le Gall", "Le Goff"}
     assert found("Dupont") == set()
+
+
+@pytest.mark.parametrize("number", ["+33297042489", "+33612345678", "+33187654321"])
+def test_fast_phone_display_matches_phonenumbers(number):
+    import phonenumbers
+
+    from app.admin.fields import display_phone
+
+    expected = phonenumbers.format_number(
+        phonenumbers.parse(number, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    assert display_phone(number) == expected

@@ -13,6 +13,8 @@ Mixed into ``SecuredModelView``; three independent measures:
   instead of an outer join: the database searches the 20,000 members once and
   then uses the foreign-key index, instead of joining all 400,000 attendance
   rows to test each one;
+- counts are ``count(*)``, not Flask-Admin's ``count(?)`` with a bound
+  ``'*'`` that SQLite cannot answer from its b-tree shortcut;
 - on PostgreSQL, an unfiltered list of a large table shows the planner's row
   estimate instead of ``count(*)``, which reads the whole table (tens of ms at
   400,000 rows). Searches and filters keep an exact count.
@@ -232,7 +234,11 @@ class FastListMixin:
     def get_count_query(self):
         if has_request_context() and g.get("_cdpl_skip_count"):
             return None
-        return super().get_count_query()
+        # Flask-Admin counts func.count("*"), i.e. count(?) with a bound '*':
+        # SQLite then reads a whole index (20 ms at 400,000 rows) instead of
+        # using its count(*) shortcut (1 ms).
+        session = getattr(self.session, "session", self.session)
+        return session.query(sa.func.count()).select_from(self.model)
 
     def get_list(
         self,
