@@ -221,3 +221,28 @@ def test_fast_phone_display_matches_phonenumbers(number):
         phonenumbers.parse(number, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL
     )
     assert display_phone(number) == expected
+
+
+def test_edit_page_query_count_does_not_grow_with_inline_lines(app, admin_client, db):
+    from app.models import Attendance, Meeting, Member
+
+    factory = Factory()
+    meeting = factory.make(Meeting)
+    _db.session.add(meeting)
+    counts = []
+    for lines in (2, 8):
+        while len(meeting.attendances) < lines:
+            n = len(meeting.attendances)
+            meeting.attendances.append(
+                Attendance(member=Member(first_name=f"P{n}", last_name=f"N{n}"))
+            )
+        _db.session.commit()
+        meeting_id = meeting.id
+        _db.session.expunge_all()
+        count, html = _count_queries(
+            admin_client, f"/admin/meeting/edit/?id={meeting_id}"
+        )
+        assert "N1" in html
+        counts.append(count)
+        meeting = _db.session.get(Meeting, meeting_id)
+    assert counts[0] == counts[1] <= MAX_QUERIES
