@@ -145,7 +145,7 @@ class FastListMixin:
 
     # ----- edit pages: inline sub-forms without one query per line
     def _inline_eager_options(self) -> list:
-        from sqlalchemy.orm import joinedload, selectinload
+        from sqlalchemy.orm import selectinload
 
         mapper = sa.inspect(self.model)
         inline_models = set()
