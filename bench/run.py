@@ -215,6 +215,11 @@ def plan_pages(url: str, quick: bool) -> dict:
                             path=f"{ep}/edit/?id={middle}",
                         )
                     )
+            picker = ajax_picker(view, model, middle)
+            if picker:
+                pages.append(
+                    dict(view=view.endpoint, kind=picker[0], path=f"{ep}/{picker[1]}")
+                )
             if view.can_export and f"{view.endpoint}.export" in rules:
                 exports.append(
                     dict(view=view.endpoint, path=f"{ep}/export/csv/", rows=total)
@@ -243,6 +248,28 @@ def search_term(view, model, row_id) -> str | None:
         if isinstance(value, str) and value.strip():
             words = value.split()
             return " ".join(words[:3])[:40]
+    return None
+
+
+def ajax_picker(view, model, row_id) -> tuple[str, str] | None:
+    """The search-as-you-type picker of the first related field (3 letters typed)."""
+    from urllib.parse import urlencode
+
+    from app.extensions import db
+
+    refs = getattr(view, "_form_ajax_refs", None) or {}
+    if not refs or row_id is None:
+        return None
+    row = db.session.get(model, row_id)
+    for name in refs:
+        if "-" in name:  # inline sub-form pickers
+            continue
+        value = getattr(row, name, None)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        term = str(value)[:3] if value is not None else "a"
+        query = urlencode({"name": name, "query": term})
+        return f"sélecteur {name} « {term} »", f"ajax/lookup/?{query}"
     return None
 
 
