@@ -136,6 +136,24 @@ def test_list_query_count_does_not_grow_with_rows(app, admin_client, db, endpoin
     assert with_50 <= MAX_QUERIES, f"{endpoint}: {with_50} queries"
 
 
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_search_query_count_does_not_grow_with_rows(app, admin_client, db, endpoint):
+    view = _view(app, endpoint)
+    if not view.column_searchable_list:
+        pytest.skip("no search")
+    # The factory writes "<column name without underscores><n>" in text columns.
+    first = str(view.column_searchable_list[0]).split(".")[-1].replace("_", "")
+    factory = Factory()
+    url = f"/admin/{endpoint}/?page_size=50&search={first}"
+    factory.add(view.model, 5)
+    with_5, html_5 = _count_queries(admin_client, url)
+    factory.add(view.model, 45)
+    with_50, html_50 = _count_queries(admin_client, url)
+    assert html_5.count('name="rowid"') == 5
+    assert html_50.count('name="rowid"') == 50
+    assert with_5 == with_50 <= MAX_QUERIES
+
+
 def test_deep_pages_load_keys_first_with_the_same_rows(
     app, admin_client, db, monkeypatch
 ):
