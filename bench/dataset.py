@@ -113,12 +113,30 @@ def existing_counts(url: str) -> dict[str, int] | None:
             names = sa.inspect(conn).get_table_names()
             if "bench_info" not in names:
                 return None
+            if schema_revisions(conn) != migration_heads():
+                return None  # built with older migrations: rebuild
             rows = conn.execute(sa.text("SELECT name, rows FROM bench_info")).all()
             return {name: count for name, count in rows}
     except sa.exc.OperationalError:
         return None
     finally:
         engine.dispose()
+
+
+def schema_revisions(conn) -> set[str]:
+    rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    return {row[0] for row in rows}
+
+
+def migration_heads() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app.db import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS_DIR)
+    return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def ascii_slug(text: str) -> str:

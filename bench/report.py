@@ -153,6 +153,27 @@ def targets(res: dict) -> list[str]:
             else ""
         )
     )
+    cpu_misses = [
+        p
+        for p in lists
+        if p.get("cpu_ms") is not None and p["cpu_ms"] > r.LIST_MEDIAN_MS
+    ]
+    scope = (
+        "base de données comprise (SQLite est dans le processus)"
+        if res["db"] == "sqlite"
+        else "hors processus PostgreSQL"
+    )
+    out.append(
+        f"- Listes dont le temps CPU serveur moyen dépasse {r.LIST_MEDIAN_MS} ms "
+        f"({scope}, indépendant de la charge de la machine) : "
+        + (
+            "; ".join(
+                f"{p['view']} {p['kind']} ({p['cpu_ms']:.0f} ms)" for p in cpu_misses
+            )
+            if cpu_misses
+            else "aucune"
+        )
+    )
     for view, ref in r.REFERENCES.items():
         first = next(
             (p for p in lists if p["view"] == view and p["kind"] == "première page"),
