@@ -204,8 +204,14 @@ def test_query_count_header_only_when_enabled(app, tmp_dir, db):
             _db.engine.dispose()
 
 
-def test_search_through_related_records(app, admin_client, db):
+@pytest.mark.parametrize("prefetch_max", [2000, 0], ids=["keys-first", "subquery"])
+def test_search_through_related_records(
+    app, admin_client, db, monkeypatch, prefetch_max
+):
+    from app.admin import search
     from app.models import Attendance, Member
+
+    monkeypatch.setattr(search, "SEARCH_PREFETCH_MAX", prefetch_max)
 
     factory = Factory()
     rows = {}
@@ -264,3 +270,15 @@ def test_edit_page_query_count_does_not_grow_with_inline_lines(app, admin_client
         counts.append(count)
         meeting = _db.session.get(Meeting, meeting_id)
     assert counts[0] == counts[1] <= MAX_QUERIES
+
+
+def test_picker_finds_accented_names(app, admin_client, db):
+    from app.models import Member
+
+    for first, last in (("Éloïse", "Guégan"), ("Jean", "Le Gall")):
+        _db.session.add(Member(first_name=first, last_name=last))
+    _db.session.commit()
+    response = admin_client.get("/admin/attendance/ajax/lookup/?name=member&query=gué")
+    assert response.status_code == 200
+    names = [label for _id, label in response.get_json()]
+    assert names == ["Éloïse Guégan"]

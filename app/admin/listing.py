@@ -1,6 +1,6 @@
 """List pages that stay fast on large tables (issue 8, see docs/performance.md).
 
-Mixed into ``SecuredModelView``; three independent measures:
+Mixed into ``SecuredModelView`` (searches and pickers: ``app.admin.search``):
 
 - row action buttons (details, edit, delete) are rendered in Python from one URL
   built per request, instead of one Jinja macro call and one ``url_for`` per row
@@ -9,11 +9,6 @@ Mixed into ``SecuredModelView``; three independent measures:
   primary keys (an index-only scan that skips the offset or sorts only keys),
   then those rows with their joined relations, instead of joining every
   skipped or sorted row;
-- a search on a related record's column (``member.last_name`` in the
-  attendance list) becomes ``member_id IN (SELECT id FROM member WHERE ...)``
-  instead of an outer join: the database searches the 20,000 members once and
-  then uses the foreign-key index, instead of joining all 400,000 attendance
-  rows to test each one;
 - edit pages load inline sub-forms (attendance of a meeting, members of a
   group) and their related records in two queries, not one per line;
 - counts are ``count(*)``, not Flask-Admin's ``count(?)`` with a bound
@@ -34,10 +29,10 @@ from flask_admin.contrib.sqla import tools
 from flask_admin.model import template as row_templates
 from markupsafe import Markup, escape
 
+from app.admin.search import FastSearchMixin
+
 #: Offsets from which a page is loaded keys-first.
 DEEP_OFFSET = 500
-#: Searches matching at most this many records are resolved to keys first.
-SEARCH_PREFETCH_MAX = 2000
 #: Tables at least this large (planner estimate) get an estimated count.
 ESTIMATE_FROM_ROWS = 100_000
 
@@ -130,7 +125,7 @@ class FastDeleteAction(row_templates.BaseListRowAction):
         return head + escape(str(row_id)) + tail
 
 
-class FastListMixin:
+class FastListMixin(FastSearchMixin):
     """List-page speed-ups for ``flask_admin.contrib.sqla.ModelView`` subclasses."""
 
     def get_list_row_actions(self):
@@ -179,125 +174,6 @@ class FastListMixin:
             return super().get_one(id)
         session = getattr(self.session, "session", self.session)
         return session.get(self.model, tools.iterdecode(id), options=options)
-
-    # ----- search
-    @staticmethod
-    def _semi_joinable(path) -> bool:
-        for attr in path:
-            rel = getattr(attr, "property", None)
-            if rel is None or getattr(rel, "direction", None) is None:
-                return False
-            if rel.direction.name != "MANYTOONE" or len(rel.local_columns) != 1:
-                return False
-            if len(rel.mapper.primary_key) != 1:
-                return False
-        return True
-
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        fields = getattr(self, "_search_fields", None) or []
-        if not all(self._semi_joinable(path) for _field, path in fields):
-            return super()._apply_search(query, count_query, joins, count_joins, search)
-        session = getattr(self.session, "session", self.session)
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        groups: dict[tuple, tuple[list, list]] = {}
-        for field, path in fields:
-            key = tuple(str(attr) for attr in path)
-            groups.setdefault(key, (list(path), []))[1].append(field)
-        terms = [tools.parse_like_term(t) for t in search.split(" ") if t]
-        if not terms:
-            return query, count_query, joins, count_joins
-        if len(groups) == 1:
-            # Every field is on the same record (often a related one): all terms
-            # go into one condition, hence at most one subquery.
-            ((path, columns),) = groups.values()
-            condition = sa.and_(
-                *[self._matches(columns, pattern, sqlite) for pattern in terms]
-            )
-            clauses = [
-                self._prefetched(session, path, condition) if len(path) <= 1 else None
-            ]
-            if clauses[0] is None:
-                clauses = [self._through(path, condition)]
-        else:
-            clauses = [
-                sa.or_(
-                    *[
-                        self._through(
-                            path, self._matches(columns, pattern, sqlite), own=False
-                        )
-                        for path, columns in groups.values()
-                    ]
-                )
-                for pattern in terms
-            ]
-        query = query.filter(*clauses)
-        if count_query is not None:
-            count_query = count_query.filter(*clauses)
-        return query, count_query, joins, count_joins
-
-    @staticmethod
-    def _matches(columns, pattern: str, sqlite: bool):
-        """Case-insensitive substring match of any of ``columns``.
-
-        SQLite's LIKE already ignores ASCII case, exactly like its lower()
-        (which only folds ASCII), so ``lower(x) LIKE lower(p)`` is replaced by
-        the equivalent and four times cheaper ``x LIKE p`` there.
-        """
-        out = []
-        for column in columns:
-            if not isinstance(column.type, sa.String):
-                column = sa.cast(column, sa.Unicode)
-            out.append(column.like(pattern) if sqlite else column.ilike(pattern))
-        return sa.or_(*out)
-
-    def _prefetched(self, session, path, condition):
-        """Keys matching the search, fetched once, when there are few of them.
-
-        The count and the page then both use ``key IN (...)`` and an index,
-        instead of each scanning the table again. None when there are more
-        than SEARCH_PREFETCH_MAX keys (the subquery form is used then).
-        """
-        if path:
-            rel = path[0].property
-            (column,) = rel.local_columns
-            keys = sa.select(rel.mapper.primary_key[0]).where(condition)
-        else:
-            pk = sa.inspect(self.model).primary_key
-            if len(pk) != 1:
-                return None
-            column = pk[0]
-            inner = self.model.__table__.alias("search_self")
-            adapted = sa.sql.util.ClauseAdapter(inner).traverse(condition)
-            keys = sa.select(inner.c[column.name]).where(adapted)
-        found = session.execute(keys.limit(SEARCH_PREFETCH_MAX + 1)).scalars().all()
-        if len(found) > SEARCH_PREFETCH_MAX:
-            return None
-        return column.in_(found)
-
-    def _through(self, path, condition, own: bool = True):
-        """``condition`` on the record at the end of ``path``, as nested IN lists.
-
-        When every searched column is on the listed record itself, they are
-        also searched through ``id IN (SELECT id ... WHERE ...)`` (``own``):
-        SQLite otherwise walks the sort index and reads every row to test it
-        (31 ms for a member name), where the subquery scans the table once and
-        the walk only checks keys.
-        """
-        if not path and not own:
-            return condition
-        if not path:
-            table = self.model.__table__
-            pk = sa.inspect(self.model).primary_key
-            if len(pk) != 1:
-                return condition
-            inner = table.alias("search_self")
-            adapted = sa.sql.util.ClauseAdapter(inner).traverse(condition)
-            return pk[0].in_(sa.select(inner.c[pk[0].name]).where(adapted))
-        for attr in reversed(path):
-            rel = attr.property
-            (local,) = rel.local_columns
-            condition = local.in_(sa.select(rel.mapper.primary_key[0]).where(condition))
-        return condition
 
     # ----- counts
     def _estimated_rows(self) -> int | None:
