@@ -59,6 +59,8 @@ def section(res: dict) -> list[str]:
         f"- Charge moyenne (1, 5, 15 min) avant / après : "
         f"{', '.join(f'{x:.1f}' for x in res['load']['before'])} / "
         f"{', '.join(f'{x:.1f}' for x in res['load']['after'])}",
+        f"- Priorité (nice) du banc et du serveur : {res.get('nice', 0)}"
+        + (" (option --priority)" if res.get("nice", 0) < 0 else ""),
         f"- Base : {res['url']}",
         f"- Session : {res['auth']}",
     ]
@@ -239,7 +241,8 @@ donne le temps CPU moyen consommé par le processus de l'application pour une
 requête (hors processus PostgreSQL), moins sensible à la charge. La machine
 de 2 cœurs peut être partagée avec d'autres travaux (voir la charge moyenne de
 chaque section) : une charge supérieure à 2 allonge les temps d'horloge,
-surtout le p95.
+surtout le p95. L'option `--priority` (nice -10 pour le banc et le serveur)
+en protège les mesures.
 
 """
 
