@@ -7,6 +7,8 @@ from pathlib import Path
 
 from bench import run as r
 
+#: The issue's figure for the plain sqlite3 + csv loop on a quiet machine.
+PLAIN_SQLITE_REFERENCE_S = 1.0
 DB_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
@@ -109,6 +111,7 @@ def section(res: dict) -> list[str]:
         f"présences avec libellés : {plain['rows']:,} lignes en {plain['seconds']:.2f} s "
         f"({plain['rows_per_s']:,} lignes/s).".replace(",", "\u202f"),
         "",
+        *load_note(res),
         "### Import, démarrage",
         "",
     ]
@@ -135,6 +138,21 @@ def section(res: dict) -> list[str]:
         )
     lines += ["", "### Cibles", ""] + targets(res) + [""]
     return lines
+
+
+def load_note(res: dict) -> list[str]:
+    """How much slower this machine was than the issue's quiet one, if measurable."""
+    plain = res["plain_export"]
+    if res["db"] != "sqlite" or res["quick"] or not plain.get("seconds"):
+        return [""]
+    factor = plain["seconds"] / PLAIN_SQLITE_REFERENCE_S
+    return [
+        f"La même boucle prenait environ {PLAIN_SQLITE_REFERENCE_S:g} s sur la machine "
+        f"de l'issue au repos : pendant cette mesure, la machine était environ "
+        f"{factor:.1f} fois plus lente ; les temps d'horloge ci-dessus sont à lire "
+        "en conséquence (le temps CPU l'est moins).",
+        "",
+    ]
 
 
 def targets(res: dict) -> list[str]:
