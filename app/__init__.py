@@ -95,6 +95,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_admin(app)
 
+    from app.perf import init_perf
+
+    init_perf(app)
+
     from app.cli import register_cli
 
     register_cli(app)

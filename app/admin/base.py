@@ -17,6 +17,7 @@ from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
 from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.admin.listing import FastListMixin
 from app.auth.access import ModelAccessMixin
 from app.exports.views import ExportMixin
 from app.extensions import db
@@ -105,7 +106,9 @@ def default_search_fields(model) -> list[str]:
     return names[:3] or ["id"]
 
 
-class SecuredModelView(ModelAccessMixin, HistoryViewMixin, ExportMixin, ModelView):
+class SecuredModelView(
+    ModelAccessMixin, HistoryViewMixin, ExportMixin, FastListMixin, ModelView
+):
     """Base of every admin view.
 
     - ``ModelAccessMixin`` (app/auth/access.py): role checks on every request and
@@ -113,6 +116,8 @@ class SecuredModelView(ModelAccessMixin, HistoryViewMixin, ExportMixin, ModelVie
     - ``HistoryViewMixin`` (app/history/views.py): history, restore, optimistic
       locking, safe delete and archiving.
     - ``ExportMixin`` (app/exports/views.py): streamed exports in open formats.
+    - ``FastListMixin`` (app/admin/listing.py): list pages in a constant number
+      of queries (keys first, cheap counts, row buttons built once).
     """
 
     page_size = 50

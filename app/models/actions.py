@@ -73,6 +73,8 @@ class Action(TimestampMixin, db.Model):
         sa.CheckConstraint("NOT (asap AND due_on IS NOT NULL)", name="asap_or_date"),
         sa.Index("ix_action_status_due_on", "status", "due_on"),
         sa.Index("ix_action_due_on", "due_on"),
+        sa.Index("ix_action_asap", "asap"),
+        sa.Index("ix_action_done_on", "done_on"),
     )
 
     @property

@@ -108,6 +108,7 @@ class Document(TimestampMixin, db.Model):
         sa.Index("ix_document_kind", "kind"),
         sa.Index("ix_document_status", "status"),
         sa.Index("ix_document_doc_date", "doc_date"),
+        sa.Index("ix_document_public", "public"),
     )
 
     def __str__(self) -> str:

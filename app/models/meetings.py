@@ -179,6 +179,7 @@ class Attendance(TimestampMixin, db.Model):
             "meeting_id", "member_id", name="uq_attendance_meeting_member"
         ),
         sa.Index("ix_attendance_status", "status"),
+        sa.Index("ix_attendance_guest", "guest"),
     )
 
     def __str__(self) -> str:
@@ -214,6 +215,7 @@ class Decision(TimestampMixin, db.Model):
         sa.CheckConstraint("length(trim(text)) > 0", name="text_not_empty"),
         sa.CheckConstraint("NOT (asap AND due_on IS NOT NULL)", name="asap_or_date"),
         sa.Index("ix_decision_due_on", "due_on"),
+        sa.Index("ix_decision_asap", "asap"),
     )
 
     @property

@@ -140,6 +140,7 @@ class Member(TimestampMixin, db.Model):
         sa.Index("ix_member_role", "role"),
         sa.Index("ix_member_town", "town"),
         sa.Index("ix_member_left_on", "left_on"),
+        sa.Index("ix_member_joined_on", "joined_on"),
     )
 
     @property
