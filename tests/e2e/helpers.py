@@ -1,0 +1,132 @@
+"""What the browser tests share: accessibility audit, select2 pickers, form steps."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+VENDOR = Path(__file__).resolve().parent / "vendor"
+#: axe-core impacts that fail a page (WCAG 2.1 AA is the target).
+BLOCKING_IMPACTS = ("serious", "critical")
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+}
+
+
+@cache
+def axe_source() -> str:
+    return (VENDOR / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_violations(page, impacts=BLOCKING_IMPACTS) -> list[dict]:
+    """Run axe-core on the current page; return the violations of these impacts.
+
+    The script is evaluated through the DevTools protocol rather than added as a
+    <script> tag, so a Content-Security-Policy on the page cannot block it.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source())
+    result = page.evaluate("options => window.axe.run(document, options)", AXE_OPTIONS)
+    return [v for v in result["violations"] if v.get("impact") in impacts]
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:5]:
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {node['target']}: {summary[:300]}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, what: str) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    violations = axe_violations(page)
+    assert not violations, (
+        f"Accessibilité — {what} ({page.url}) :\n" + format_violations(violations)
+    )
+
+
+# ------------------------------------------------------------ select2 (3.5)
+def _select2_container(page, field_id: str):
+    return page.locator(f"#s2id_{field_id}")
+
+
+def select2_choose(page, field_id: str, search: str, option: str | None = None):
+    """Pick an option in a select2 widget (plain or Ajax) as a mouse user does.
+
+    Flask-Admin hides the real <select>/<input> and draws a select2 container
+    ``#s2id_<id>``; the open list lives in ``#select2-drop`` at the end of the
+    body. For Ajax pickers, the typed text is sent to the view's ajax endpoint.
+    """
+    container = _select2_container(page, field_id)
+    container.locator(".select2-choice").click()
+    drop = page.locator("#select2-drop")
+    search_box = drop.locator("input.select2-input")
+    if search_box.is_visible():
+        search_box.fill(search)
+    result = drop.locator(
+        ".select2-results .select2-result-selectable", has_text=option or search
+    ).first
+    result.click()
+    expected = option or search
+    container.locator(".select2-chosen").filter(has_text=expected).wait_for()
+
+
+def select2_value(page, field_id: str) -> str:
+    """The value Flask-Admin will submit for a select2 field."""
+    return page.locator(f"#{field_id}").input_value()
+
+
+# -------------------------------------------------------------- form steps
+def save_form(page, button: str = "Enregistrer") -> None:
+    """Click the form's main submit button and wait for the next page."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+
+
+def flash_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator(".alert").all_inner_texts()]
+
+
+def expect_saved(page) -> None:
+    """The save succeeded: a success message and no field error."""
+    errors = page.locator(".invalid-feedback, .help-block.form-text").all_inner_texts()
+    alerts = flash_texts(page)
+    assert page.locator(".alert-success").count() >= 1, (alerts, errors)
+    assert not page.locator(".is-invalid, .has-error").count(), errors
+
+
+def add_inline(page, collection: str) -> int:
+    """Click the "add" button of an inline list; return the new row's index."""
+    before = page.locator(f"#{collection} .inline-field").count()
+    page.locator(f"#{collection}-button").click()
+    page.locator(f"#{collection} .inline-field").nth(before).wait_for()
+    return before
+
+
+def inline_id(collection: str, index: int, field: str) -> str:
+    return f"{collection}-{index}-{field}"
+
+
+# -------------------------------------------------------------- route probes
+def require_route(e2e_db, pattern: str, needs: str) -> None:
+    """Skip unless the served app has a route matching ``pattern``.
+
+    The journeys that depend on work still on other branches probe the URL map,
+    so they run by themselves as soon as the feature is merged.
+    """
+    if not e2e_db.rules_matching(pattern):
+        pytest.skip(f"needs {needs} (no route matching /{pattern}/ yet)")
+
+
+def text_of(page, selector: str) -> str:
+    return re.sub(r"\s+", " ", page.locator(selector).inner_text()).strip()
