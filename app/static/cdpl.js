@@ -56,6 +56,12 @@
   // ("guest" instead of "attendances-0-guest"); select2 pickers are named by
   // their current value only. Tie every form-group label to its control.
   function relabelFormGroups(root) {
+    // The red asterisk is for sighted users; the field's "required" state is
+    // already announced, so keep "*" out of the accessible name.
+    each(root, "label strong.text-danger:not([aria-hidden])", function (star) {
+      star.setAttribute("aria-hidden", "true");
+      star.setAttribute("title", "obligatoire");
+    });
     each(root, "form .form-group", function (group) {
       var label = group.querySelector(":scope > label.col-form-label");
       if (!label) return;

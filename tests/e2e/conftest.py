@@ -138,9 +138,11 @@ def _wait_ready(proc: subprocess.Popen, out_path: Path, log_path: Path) -> int:
 def live_server(e2e_database_url, tmp_path_factory) -> Iterator[str]:
     """Base URL of the app served by waitress in a subprocess."""
     problem = browser_problem()
+    if problem and IN_CI:
+        pytest.fail(problem)
     if problem:
         # No point starting a server nobody will browse.
-        pytest.fail(problem) if IN_CI else pytest.skip(problem)
+        pytest.skip(problem)
     workdir = tmp_path_factory.mktemp("e2e-server")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     out_path = workdir / "stdout.txt"
@@ -244,12 +246,28 @@ def e2e_app(live_server, e2e_database_url):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def e2e_store(e2e_app) -> AppDatabase:
+    return AppDatabase(e2e_app)
+
+
 @pytest.fixture
-def e2e_db(e2e_app) -> AppDatabase:
-    """Empty tables at the start of each browser test."""
-    database = AppDatabase(e2e_app)
-    database.truncate()
-    return database
+def e2e_db(e2e_store) -> AppDatabase:
+    """Empty tables at the start of the test."""
+    e2e_store.truncate()
+    return e2e_store
+
+
+@pytest.fixture(scope="module")
+def demo_db(e2e_store) -> AppDatabase:
+    """The demo data (meeting of 16 April 2019), loaded once for a whole module."""
+    from app.demo import load_demo
+
+    e2e_store.truncate()
+    with e2e_store.session() as session:
+        load_demo()
+        session.commit()
+    return e2e_store
 
 
 # ------------------------------------------------------------------ browser
@@ -270,7 +288,7 @@ def _artifact_name(nodeid: str) -> str:
 
 
 @pytest.fixture
-def page(request, browser, live_server, e2e_db):
+def page(request, browser, live_server):
     """A French-speaking browser tab on the live server; saves evidence on failure.
 
     Requests to any other host are refused and reported: no page may contact a

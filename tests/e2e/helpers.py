@@ -20,6 +20,17 @@ AXE_OPTIONS = {
 }
 
 
+#: Closed date pickers (one hidden calendar per date field, thousands of nodes
+#: on a form with inline rows) are left out: nobody can reach them, and
+#: skipping them halves the audit time. An open picker is audited.
+AXE_RUN = """options => {
+  const hidden = Array.from(document.querySelectorAll('.daterangepicker'))
+    .filter(el => el.offsetParent === null);
+  const context = hidden.length ? {include: [document], exclude: hidden} : document;
+  return window.axe.run(context, options);
+}"""
+
+
 @cache
 def axe_source() -> str:
     return (VENDOR / "axe.min.js").read_text(encoding="utf-8")
@@ -33,7 +44,7 @@ def axe_violations(page, impacts=BLOCKING_IMPACTS) -> list[dict]:
     """
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source())
-    result = page.evaluate("options => window.axe.run(document, options)", AXE_OPTIONS)
+    result = page.evaluate(AXE_RUN, AXE_OPTIONS)
     return [v for v in result["violations"] if v.get("impact") in impacts]
 
 
