@@ -84,10 +84,16 @@
 
   // Fields with an error: mark them invalid and point them at the message.
   function describeErrors(root) {
-    each(root, ".is-invalid", function (input) {
-      input.setAttribute("aria-invalid", "true");
-      var feedback = input.parentElement.querySelector(".invalid-feedback");
-      if (feedback) input.setAttribute("aria-describedby", ensureId(feedback, "cdpl-error"));
+    each(root, ".is-invalid", function (el) {
+      // select2 hides the real field and copies its classes onto its container:
+      // the element a person reaches is the container's focusser.
+      var control = el.classList.contains("select2-container")
+        ? el.querySelector(".select2-focusser")
+        : el;
+      if (!control || control.type === "hidden" || control.style.display === "none") return;
+      control.setAttribute("aria-invalid", "true");
+      var feedback = el.parentElement.querySelector(".invalid-feedback");
+      if (feedback) control.setAttribute("aria-describedby", ensureId(feedback, "cdpl-error"));
     });
   }
 
@@ -103,7 +109,35 @@
     });
   }
 
+  // The date pickers re-read the field on every key press and rewrite it with
+  // whatever the partial text parses to ("2" becomes "0002-01-01 ..."), so a
+  // date cannot be typed. Only take the text once it is a complete date, and
+  // never rewrite it while the person types.
+  var DATE_FORMATS = ["YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD HH:mm", "YYYY-MM-DD",
+                      "DD/MM/YYYY HH:mm", "DD/MM/YYYY"];
+  function fixDatePickers() {
+    var $ = window.jQuery;
+    if (!$ || !window.moment) return;
+    $("input[data-role=datepicker], input[data-role=datetimepicker]").each(function () {
+      var $el = $(this);
+      var picker = $el.data("daterangepicker");
+      if (!picker || $el.data("cdplTyped")) return;
+      $el.data("cdplTyped", true);
+      $el.off("keyup.daterangepicker").on("keyup.daterangepicker", function () {
+        var typed = window.moment($el.val(), [picker.format].concat(DATE_FORMATS), true);
+        if (!typed.isValid()) return;
+        // Keep the text as typed; the picker writes its normalised form when
+        // it closes.
+        picker.startDate = typed;
+        picker.endDate = typed.clone();
+        picker.updateView();
+        picker.updateCalendars();
+      });
+    });
+  }
+
   function run() {
+    fixDatePickers();
     var root = document;
     labelRowCheckboxes(root);
     nameIconLinks(root);

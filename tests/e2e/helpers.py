@@ -141,3 +141,20 @@ def require_route(e2e_db, pattern: str, needs: str) -> None:
 
 def text_of(page, selector: str) -> str:
     return re.sub(r"\s+", " ", page.locator(selector).inner_text()).strip()
+
+
+def fill_date(page, field_id: str, value: str) -> None:
+    """Type a date (AAAA-MM-JJ) or date-time into a field with a date picker.
+
+    The picker opens on focus and reads what is typed; a click outside closes
+    it, as a person would, so it cannot cover the next field.
+    """
+    field = page.locator(f"#{field_id}")
+    field.click()
+    field.press("ControlOrMeta+a")
+    # Typed key by key: the picker parses the text on each key press (a plain
+    # fill() would leave it holding its own default and writing it back).
+    field.press_sequentially(value)
+    page.locator("main h1").click()
+    # On closing, the picker writes its normalised form (seconds added).
+    assert field.input_value().startswith(value), (field_id, field.input_value())
