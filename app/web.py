@@ -48,9 +48,6 @@ def _declare_language(response):
 
 def register_web(app: Flask) -> None:
     """Register plain routes and template helpers."""
-    from app.errors import register_error_pages
-
     app.register_blueprint(bp)
     app.after_request(_declare_language)
-    register_error_pages(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

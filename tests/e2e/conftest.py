@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from tests.e2e.helpers import accounts_enabled, sign_in
 
 CHROMIUM = os.environ.get("CDPL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -88,7 +91,9 @@ def _pg_e2e_url(base: str) -> sa.engine.URL:
 
 def _pg_admin_engine(url: sa.engine.URL) -> sa.engine.Engine:
     return sa.create_engine(
-        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+        url.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.NullPool,
     )
 
 
@@ -135,7 +140,14 @@ def _wait_ready(proc: subprocess.Popen, out_path: Path, log_path: Path) -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(e2e_database_url, tmp_path_factory) -> Iterator[str]:
+def e2e_config(tmp_path_factory) -> dict:
+    """Settings given to both the server and the test process's app."""
+    files = tmp_path_factory.mktemp("e2e-files")
+    return {"SETUP_TOKEN_PATH": str(files / "setup_token")}
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_database_url, e2e_config, tmp_path_factory) -> Iterator[str]:
     """Base URL of the app served by waitress in a subprocess."""
     problem = browser_problem()
     if problem and IN_CI:
@@ -154,6 +166,7 @@ def live_server(e2e_database_url, tmp_path_factory) -> Iterator[str]:
         CDPL_ENV="local",
         CDPL_AUTO_MIGRATE="1",
         PYTHONUNBUFFERED="1",
+        CDPL_E2E_CONFIG=json.dumps(e2e_config),
     )
     env.pop("CDPL_SKIP_MIGRATE", None)
     with open(out_path, "w") as out, open(log_path, "w") as log:
@@ -228,7 +241,7 @@ class AppDatabase:
 
 
 @pytest.fixture(scope="session")
-def e2e_app(live_server, e2e_database_url):
+def e2e_app(live_server, e2e_database_url, e2e_config):
     """The app in the test process, on the server's (already migrated) database."""
     from app import create_app
     from app.extensions import db
@@ -239,6 +252,7 @@ def e2e_app(live_server, e2e_database_url):
             "SECRET_KEY": "e2e-secret-key-" + "k" * 40,
             "SQLALCHEMY_DATABASE_URI": e2e_database_url,
             "AUTO_MIGRATE": False,
+            **e2e_config,
         }
     )
     yield application
@@ -288,40 +302,72 @@ def _artifact_name(nodeid: str) -> str:
 
 
 @pytest.fixture
-def page(request, browser, live_server):
-    """A French-speaking browser tab on the live server; saves evidence on failure.
+def open_tab(request, browser, live_server, e2e_store):
+    """Factory of browser tabs: ``open_tab()`` signed in as an administrator
+    (once accounts exist), ``open_tab("reader")``, or ``open_tab(None)``
+    for a visitor who is not logged in.
 
-    Requests to any other host are refused and reported: no page may contact a
-    third-party server.
+    Every tab speaks French, refuses requests to other hosts (no page may
+    contact a third-party server) and leaves a screenshot and its HTML under
+    test-artifacts/e2e/ when the test fails.
     """
-    context = browser.new_context(
-        base_url=live_server,
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-        viewport={"width": 1280, "height": 900},
-        accept_downloads=True,
-    )
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    # The test's data fixtures empty the tables: let them run before anyone
+    # logs in, or the new session would be wiped with them.
+    for name in ("e2e_db", "demo_db"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+    contexts = []
     foreign: list[str] = []
 
     def refuse(route) -> None:
         foreign.append(route.request.url)
         route.abort()
 
-    context.route(
-        re.compile(r"^(?!" + re.escape(live_server) + r"/)(https?|wss?)://"), refuse
-    )
-    tab = context.new_page()
+    def make(role: str | None = "admin"):
+        context = browser.new_context(
+            base_url=live_server,
+            locale="fr-FR",
+            timezone_id="Europe/Paris",
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
+        )
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context.route(
+            re.compile(r"^(?!" + re.escape(live_server) + r"/)(https?|wss?)://"),
+            refuse,
+        )
+        tab = context.new_page()
+        contexts.append((context, tab))
+        if role and accounts_enabled(e2e_store):
+            sign_in(tab, e2e_store, role)
+        return tab
+
     try:
-        yield tab
-        reports = request.node.stash.get(_REPORTS, {})
-        if not any(r.failed for r in reports.values()):
+        yield make
+        if not _failed(request.node):
             assert not foreign, f"Requêtes vers un hôte tiers : {foreign}"
     finally:
-        reports = request.node.stash.get(_REPORTS, {})
-        if any(r.failed for r in reports.values()):
-            save_evidence(tab, request.node.nodeid)
-        context.close()
+        for index, (context, tab) in enumerate(contexts):
+            if _failed(request.node):
+                suffix = f"-{index}" if index else ""
+                save_evidence(tab, request.node.nodeid + suffix)
+            context.close()
+
+
+def _failed(item) -> bool:
+    return any(r.failed for r in item.stash.get(_REPORTS, {}).values())
+
+
+@pytest.fixture
+def page(open_tab):
+    """A browser tab signed in as an administrator (once accounts exist)."""
+    return open_tab()
+
+
+@pytest.fixture
+def visitor_page(open_tab):
+    """A browser tab of someone who is not logged in."""
+    return open_tab(None)
 
 
 def save_evidence(tab, nodeid: str) -> None:

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
 #: axe-core impacts that fail a page (WCAG 2.1 AA is the target).
@@ -158,3 +159,59 @@ def fill_date(page, field_id: str, value: str) -> None:
     page.locator("main h1").click()
     # On closing, the picker writes its normalised form (seconds added).
     assert field.input_value().startswith(value), (field_id, field.input_value())
+
+
+# ------------------------------------------------------------------ accounts
+#: Password of the accounts the fixtures create (never a real one).
+E2E_PASSWORD = "e2e-phrase-de-passe-sans-valeur-2019"
+
+
+def url_for_endpoint(store, endpoint: str, **values) -> str:
+    """Path of an endpoint of the served app (same code, same URL map)."""
+    from flask import url_for
+
+    with store.app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def accounts_enabled(store) -> bool:
+    """True once the app has its login page (accounts, issue 3)."""
+    return store.has_endpoint("auth.login")
+
+
+def ensure_account(store, role: str) -> str:
+    """An active account with this role (``admin``, ``editor``, ``reader``)."""
+    from app.auth.passwords import hash_password
+    from app.models.accounts import Role, User
+
+    email = f"{role}@e2e.example.org"
+    with store.session() as session:
+        if session.execute(sa.select(User).filter_by(email=email)).first() is None:
+            session.add(
+                User(
+                    email=email,
+                    name=f"Compte {role}",
+                    role=Role[role],
+                    active=True,
+                    password_hash=hash_password(E2E_PASSWORD),
+                )
+            )
+            session.commit()
+    return email
+
+
+def log_in(tab, login_path: str, email: str, password: str) -> None:
+    tab.goto(login_path)
+    tab.get_by_label("Courriel").fill(email)
+    tab.get_by_label("Mot de passe").fill(password)
+    with tab.expect_navigation():
+        tab.get_by_role("button", name="Se connecter").click()
+
+
+def sign_in(tab, store, role: str = "admin") -> str:
+    """Log in through the login page, as a person does; returns the e-mail."""
+    email = ensure_account(store, role)
+    login_path = url_for_endpoint(store, "auth.login")
+    log_in(tab, login_path, email, E2E_PASSWORD)
+    assert login_path not in tab.url, f"connexion refusée pour {email}"
+    return email

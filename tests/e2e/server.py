@@ -8,6 +8,8 @@ and the socket is listening, so the tests never race the server.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 
 import waitress
@@ -16,7 +18,10 @@ from app import create_app
 
 
 def main() -> None:
-    app = create_app()
+    # Settings the tests share with the server (e.g. where the one-time setup
+    # token lives), so that both read the same files.
+    extra = json.loads(os.environ.get("CDPL_E2E_CONFIG") or "{}")
+    app = create_app(extra or None)
     server = waitress.create_server(
         app, host="127.0.0.1", port=0, threads=4, ident="cdpl-gestion-e2e"
     )

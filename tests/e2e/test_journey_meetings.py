@@ -17,7 +17,9 @@ from tests.e2e.helpers import (
     select2_choose,
 )
 
-OBJECTIVE = "Ajustement de l'avis sur le Schéma Territorial du Numérique (STN) de l'agglo"
+OBJECTIVE = (
+    "Ajustement de l'avis sur le Schéma Territorial du Numérique (STN) de l'agglo"
+)
 
 
 def _seed_group(e2e_db) -> dict[str, int]:

@@ -23,15 +23,32 @@ def _seed_colleges(e2e_db) -> None:
 
     with e2e_db.session() as session:
         session.add_all(
-            [College(name="Citoyens", position=1), College(name="Associations", position=2)]
+            [
+                College(name="Citoyens", position=1),
+                College(name="Associations", position=2),
+            ]
         )
         session.commit()
 
 
 MEMBERS = [
     # first, last, e-mail as typed, phone as typed, college, role
-    ("Solenn", "Bréhaut", "Solenn.Brehaut@Example.org", "02 97 12 34 56", "Associations", "Bureau"),
-    ("Pascal", "Goyet", "pascal.goyet@example.org", "06 12 34 56 78", "Citoyens", "Membre"),
+    (
+        "Solenn",
+        "Bréhaut",
+        "Solenn.Brehaut@Example.org",
+        "02 97 12 34 56",
+        "Associations",
+        "Bureau",
+    ),
+    (
+        "Pascal",
+        "Goyet",
+        "pascal.goyet@example.org",
+        "06 12 34 56 78",
+        "Citoyens",
+        "Membre",
+    ),
     ("Florian", "Le Berre", "", "", "Citoyens", "Présidence"),
 ]
 
@@ -47,7 +64,9 @@ def test_create_organisation_then_three_members(page, e2e_db):
     page.locator("#town").fill("Lorient")
     save_form(page)
     expect_saved(page)
-    assert "Eau et Rivières de Bretagne" in page.locator("table.model-list").inner_text()
+    assert (
+        "Eau et Rivières de Bretagne" in page.locator("table.model-list").inner_text()
+    )
 
     with e2e_db.session() as session:
         organisation = session.execute(sa.select(Organisation)).scalar_one()
@@ -74,10 +93,7 @@ def test_create_organisation_then_three_members(page, e2e_db):
     assert_accessible(page, "liste des membres après ajout")
 
     with e2e_db.session() as session:
-        members = {
-            m.last_name: m
-            for m in session.execute(sa.select(Member)).scalars()
-        }
+        members = {m.last_name: m for m in session.execute(sa.select(Member)).scalars()}
         assert sorted(members) == ["Bréhaut", "Goyet", "Le Berre"]
         assert all(m.organisation_id == organisation_id for m in members.values())
         solenn = members["Bréhaut"]
@@ -114,7 +130,11 @@ def test_create_working_group_with_memberships(page, e2e_db):
     page.locator("#name").fill("Innovation sociale numérique")
     page.locator("#description").fill("Avis sur le Schéma Territorial du Numérique.")
     page.locator("#active").check()
-    rows = [("Soudy", "Animateur·rice"), ("Fraillon", "Rapporteur·e"), ("Verger", "Membre")]
+    rows = [
+        ("Soudy", "Animateur·rice"),
+        ("Fraillon", "Rapporteur·e"),
+        ("Verger", "Membre"),
+    ]
     for last_name, role in rows:
         row = add_inline(page, "memberships")
         select2_choose(page, inline_id("memberships", row, "member"), last_name)
