@@ -199,6 +199,8 @@ class AppDatabase:
 
     def __init__(self, app) -> None:
         self.app = app
+        #: Bumped when the tables are emptied: sessions saved before are gone.
+        self.generation = 0
 
     @contextmanager
     def session(self):
@@ -214,6 +216,8 @@ class AppDatabase:
 
     def truncate(self) -> None:
         from app.extensions import db
+
+        self.generation += 1
 
         with self.app.app_context():
             tables = list(reversed(db.metadata.sorted_tables))
@@ -301,6 +305,10 @@ def _artifact_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
 
 
+#: Cookies of a signed-in tab, per (role, data generation).
+_SIGNED_IN: dict[tuple[str, int], dict] = {}
+
+
 @pytest.fixture
 def open_tab(request, browser, live_server, e2e_store):
     """Factory of browser tabs: ``open_tab()`` signed in as an administrator
@@ -324,7 +332,10 @@ def open_tab(request, browser, live_server, e2e_store):
         route.abort()
 
     def make(role: str | None = "admin"):
+        signed_in = role and accounts_enabled(e2e_store)
+        saved = _SIGNED_IN.get((role, e2e_store.generation)) if signed_in else None
         context = browser.new_context(
+            storage_state=saved,
             base_url=live_server,
             locale="fr-FR",
             timezone_id="Europe/Paris",
@@ -338,8 +349,10 @@ def open_tab(request, browser, live_server, e2e_store):
         )
         tab = context.new_page()
         contexts.append((context, tab))
-        if role and accounts_enabled(e2e_store):
+        if signed_in and saved is None:
             sign_in(tab, e2e_store, role)
+            # Reuse the login while the data (and so the session) lasts.
+            _SIGNED_IN[(role, e2e_store.generation)] = context.storage_state()
         return tab
 
     try:

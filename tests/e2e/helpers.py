@@ -179,9 +179,16 @@ def accounts_enabled(store) -> bool:
     return store.has_endpoint("auth.login")
 
 
+@cache
+def _password_hash() -> str:
+    # One argon2 hash for the whole run: hashing is slow on purpose.
+    from app.auth.passwords import hash_password
+
+    return hash_password(E2E_PASSWORD)
+
+
 def ensure_account(store, role: str) -> str:
     """An active account with this role (``admin``, ``editor``, ``reader``)."""
-    from app.auth.passwords import hash_password
     from app.models.accounts import Role, User
 
     email = f"{role}@e2e.example.org"
@@ -193,7 +200,7 @@ def ensure_account(store, role: str) -> str:
                     name=f"Compte {role}",
                     role=Role[role],
                     active=True,
-                    password_hash=hash_password(E2E_PASSWORD),
+                    password_hash=_password_hash(),
                 )
             )
             session.commit()

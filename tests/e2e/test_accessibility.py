@@ -115,10 +115,10 @@ def test_flash_message_after_save_has_no_serious_violation(page, demo_db):
     assert_accessible(page, "liste après enregistrement")
 
 
-def test_login_page_has_no_serious_violation(visitor_page, e2e_db):
-    if not accounts_enabled(e2e_db):
+def test_login_page_has_no_serious_violation(visitor_page, demo_db):
+    if not accounts_enabled(demo_db):
         pytest.skip("needs the login page (issue 3)")
-    login_path = url_for_endpoint(e2e_db, "auth.login")
+    login_path = url_for_endpoint(demo_db, "auth.login")
     visitor_page.goto(login_path)
     assert visitor_page.locator("input[type=password]").count() == 1
     assert_accessible(visitor_page, "connexion")
