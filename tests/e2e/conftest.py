@@ -234,6 +234,14 @@ class AppDatabase:
         endpoints = {rule.endpoint for rule in self.app.url_map.iter_rules()}
         return any(name in endpoints for name in names)
 
+    def endpoint_for(self, pattern: str) -> str | None:
+        """First endpoint whose URL rule matches a regular expression."""
+        regex = re.compile(pattern)
+        for rule in self.app.url_map.iter_rules():
+            if regex.search(rule.rule):
+                return rule.endpoint
+        return None
+
     def rules_matching(self, pattern: str) -> list[str]:
         """URL rules (endpoint or path) matching a regular expression."""
         regex = re.compile(pattern)

@@ -130,14 +130,16 @@ def inline_id(collection: str, index: int, field: str) -> str:
 
 
 # -------------------------------------------------------------- route probes
-def require_route(e2e_db, pattern: str, needs: str) -> None:
-    """Skip unless the served app has a route matching ``pattern``.
+def require_route(e2e_db, pattern: str, needs: str) -> str:
+    """The endpoint of the route matching ``pattern``; skip when there is none.
 
     The journeys that depend on work still on other branches probe the URL map,
     so they run by themselves as soon as the feature is merged.
     """
-    if not e2e_db.rules_matching(pattern):
+    endpoint = e2e_db.endpoint_for(pattern)
+    if endpoint is None:
         pytest.skip(f"needs {needs} (no route matching /{pattern}/ yet)")
+    return endpoint
 
 
 def text_of(page, selector: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zipfile import ZipFile
 
 import sqlalchemy as sa
 
@@ -15,6 +16,7 @@ from tests.e2e.helpers import (
     require_route,
     save_form,
     select2_choose,
+    url_for_endpoint,
 )
 
 OBJECTIVE = (
@@ -168,30 +170,78 @@ def test_write_minutes_with_a_decision_and_an_action(page, e2e_db):
         assert action.asap and action.status is ActionStatus.todo
 
 
-def test_open_compte_rendu_and_download_odt(page, e2e_db):
-    require_route(e2e_db, r"compte.?rendu|minutes", "the compte rendu page (issue 5)")
-    require_route(e2e_db, r"odt", "the ODT download of the compte rendu (issue 5)")
+def test_record_attendance_on_the_attendance_screen(page, e2e_db):
+    endpoint = require_route(
+        e2e_db, r"/meeting/attendance/$", "the attendance screen (issue 5)"
+    )
+    from app.models import Attendance, AttendanceStatus
+
     ids = _seed_meeting(e2e_db)
-    rule = next(
-        r
-        for r in e2e_db.rules_matching(r"compte.?rendu|minutes")
-        if "odt" not in r and "<" in r
+    page.goto(url_for_endpoint(e2e_db, endpoint, id=ids["meeting"]))
+    page.get_by_label("Eric Soudy : Présent·e").check()
+    page.get_by_label("Serge Fraillon : Présent·e").check()
+    page.get_by_label("Solenn Bréhaut : Excusé·e").check()
+    assert_accessible(page, "feuille de présence remplie")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer les présences").click()
+    assert page.locator(".alert-success").count() == 1
+
+    with e2e_db.session() as session:
+        got = {
+            (a.member_id, a.status)
+            for a in session.execute(
+                sa.select(Attendance).filter_by(meeting_id=ids["meeting"])
+            ).scalars()
+        }
+    assert got == {
+        (ids["Soudy"], AttendanceStatus.present),
+        (ids["Fraillon"], AttendanceStatus.present),
+        (ids["Bréhaut"], AttendanceStatus.excused),
+    }
+
+
+def test_minutes_screen_then_compte_rendu_and_its_odt(page, e2e_db):
+    minutes = require_route(
+        e2e_db, r"/meeting/minutes/$", "the minutes screen (issue 5)"
     )
-    page.goto(
-        rule.replace("<int:id>", str(ids["meeting"])).replace(
-            "<int:meeting_id>", str(ids["meeting"])
-        )
+    require_route(e2e_db, r"/meeting/report/$", "the compte rendu page (issue 5)")
+    require_route(e2e_db, r"/meeting/report/odt/$", "the ODT compte rendu (issue 5)")
+    from app.models import Action, Decision
+
+    ids = _seed_meeting(e2e_db)
+    page.goto(url_for_endpoint(e2e_db, minutes, id=ids["meeting"]))
+    page.locator("#exchanges").fill(
+        "Philippe Ladame propose trois amendements aux actions 7, 12 et 13."
     )
-    assert OBJECTIVE in page.locator("main").inner_text()
+    page.locator("#decisions-0-text").fill("Mise à jour du document de réaction au STN")
+    page.locator("#decisions-0-asap").check()
+    page.locator("#actions-0-title").fill("Transmettre l'avis amendé à Solenn")
+    page.locator("#actions-0-owner").select_option(str(ids["Soudy"]))
+    page.locator("#actions-0-asap").check()
+    assert_accessible(page, "saisie du compte rendu")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer et voir le compte rendu").click()
+
+    # The compte rendu shows what was typed, and downloads as ODT.
+    content = page.locator("main").inner_text()
+    assert "Mise à jour du document de réaction au STN" in content
+    assert "Transmettre l'avis amendé à Solenn" in content
     assert_accessible(page, "compte rendu")
     with page.expect_download() as info:
-        page.get_by_role("link", name="ODT").first.click()
+        page.get_by_role("link", name="Télécharger (ODT)").click()
     download = info.value
     assert download.suggested_filename.endswith(".odt")
-    path = download.path()
-    from zipfile import ZipFile
-
-    with ZipFile(path) as odt:
+    with ZipFile(download.path()) as odt:
         assert odt.read("mimetype") == b"application/vnd.oasis.opendocument.text"
-        content = odt.read("content.xml").decode("utf-8")
-    assert "Innovation sociale numérique" in content
+        text = odt.read("content.xml").decode("utf-8")
+    assert "Mise à jour du document de réaction au STN" in text
+
+    with e2e_db.session() as session:
+        decision = session.execute(sa.select(Decision)).scalar_one()
+        assert (decision.meeting_id, decision.asap) == (ids["meeting"], True)
+        action = session.execute(sa.select(Action)).scalar_one()
+        assert (action.meeting_id, action.owner_id, action.asap) == (
+            ids["meeting"],
+            ids["Soudy"],
+            True,
+        )
