@@ -4,7 +4,8 @@
   with a port chosen by the system, against its own database: a temporary SQLite
   file, or, when DATABASE_URL names a PostgreSQL database ``X``, a database
   ``X_e2e`` created for the run (the main suite keeps ``X`` to itself).
-- Every test starts from empty tables; the test process reads and seeds the same
+- Each test starts from empty tables (``e2e_db``) or from the demo data loaded
+  for its module (``demo_db``); the test process reads and seeds the same
   database through an app of its own, to assert what the journeys stored.
 - On failure, a screenshot and the page HTML go to ``test-artifacts/e2e/``.
 - Without Chromium the tests are skipped with the reason; with ``CI=true`` a
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.helpers import accounts_enabled, sign_in
+from tests.e2e.helpers import ARTIFACTS, accounts_enabled, save_evidence, sign_in
 
 CHROMIUM = os.environ.get("CDPL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,7 +42,6 @@ CHROMIUM_ARGS = [
 ]
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 SERVER_START_TIMEOUT = 90
 #: Playwright's wait for an element or a navigation; short so a broken journey
 #: fails quickly instead of hanging the suite.
@@ -309,10 +309,6 @@ def browser(live_server):
         chromium.close()
 
 
-def _artifact_name(nodeid: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
-
-
 #: Cookies of a signed-in tab, per (role, data generation).
 _SIGNED_IN: dict[tuple[str, int], dict] = {}
 
@@ -389,16 +385,3 @@ def page(open_tab):
 def visitor_page(open_tab):
     """A browser tab of someone who is not logged in."""
     return open_tab(None)
-
-
-def save_evidence(tab, nodeid: str) -> None:
-    """Screenshot and HTML of the page as it was when the test failed."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    stem = ARTIFACTS / _artifact_name(nodeid)
-    try:
-        tab.screenshot(path=str(stem) + ".png", full_page=True)
-        Path(str(stem) + ".html").write_text(tab.content(), encoding="utf-8")
-    except Exception as exc:  # the page may be gone; keep the original failure
-        Path(str(stem) + ".txt").write_text(
-            f"Impossible d'enregistrer la page : {exc!r}", encoding="utf-8"
-        )

@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
+#: Where failing tests leave a screenshot and the page's HTML.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 #: axe-core impacts that fail a page (WCAG 2.1 AA is the target).
 BLOCKING_IMPACTS = ("serious", "critical")
 AXE_OPTIONS = {
@@ -224,3 +226,22 @@ def sign_in(tab, store, role: str = "admin") -> str:
     log_in(tab, login_path, email, E2E_PASSWORD)
     assert login_path not in tab.url, f"connexion refusée pour {email}"
     return email
+
+
+# ------------------------------------------------------------------ evidence
+def artifact_stem(nodeid: str) -> Path:
+    return ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
+
+
+def save_evidence(tab, nodeid: str) -> Path:
+    """Screenshot and HTML of the page as it is (called when a test fails)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = artifact_stem(nodeid)
+    try:
+        tab.screenshot(path=f"{stem}.png", full_page=True)
+        Path(f"{stem}.html").write_text(tab.content(), encoding="utf-8")
+    except Exception as exc:  # the page may be gone; keep the original failure
+        Path(f"{stem}.txt").write_text(
+            f"Impossible d'enregistrer la page : {exc!r}", encoding="utf-8"
+        )
+    return stem
