@@ -33,6 +33,17 @@ def focused(page) -> str | None:
     return page.evaluate(FOCUSED)
 
 
+def has_focus_ring(page) -> bool:
+    """The focused element shows it: an outline or Bootstrap's focus shadow."""
+    return page.evaluate(
+        """() => {
+          const style = getComputedStyle(document.activeElement);
+          return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
+            || style.boxShadow !== 'none';
+        }"""
+    )
+
+
 def tab_to(page, target: str, limit: int = 25) -> None:
     for _ in range(limit):
         page.keyboard.press("Tab")
@@ -61,11 +72,14 @@ def test_member_form_with_keyboard_only(page, e2e_db):
     # First stop: the skip link, which takes focus past the navigation.
     page.keyboard.press("Tab")
     assert focused(page) == "#contenu"
+    # Hidden until focused, then shown in full.
+    assert page.locator(".cdpl-skip-link").bounding_box()["width"] > 50
     page.keyboard.press("Enter")
     assert focused(page) == "contenu"
     tab_to(page, "first_name")
 
     seen = [focused(page)]
+    assert has_focus_ring(page), "no visible focus indicator on the field"
     page.keyboard.type("Jacques")
     steps = {
         "last_name": lambda: page.keyboard.type("Cougoulat"),
