@@ -25,7 +25,7 @@ from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 
 from app.exports import writers
-from app.exports.audit import record
+from app.exports.audit import current_actor, record
 from app.exports.columns import ExportPlan
 from app.extensions import db
 from app.models.audit import TransferOperation
@@ -137,6 +137,9 @@ class ExportMixin:
             flash("Ce format d'export n'est pas disponible.", "error")
             return redirect(return_url)
         details = request.query_string.decode("utf-8", "replace") or None
+        # Read now: once streaming starts, the request's session (and the
+        # logged-in account loaded in it) may already be closed.
+        actor = current_actor()
         batch_size = int(current_app.config.get("EXPORT_STREAM_BATCH", 2000))
         plan = self.export_plan()
         counter = {"rows": 0}
@@ -159,6 +162,7 @@ class ExportMixin:
                 file_format=export_type,
                 details=f"{details or ''} — échec : {type(exc).__name__}",
                 success=False,
+                actor=actor,
             )
 
         batches = None
@@ -189,7 +193,14 @@ class ExportMixin:
         filename = self.export_filename(export_type)
         if export_type in writers.STREAMED:
             return self._streamed_export(
-                export_type, plan, all_batches(), filename, counter, details, fail
+                export_type,
+                plan,
+                all_batches(),
+                filename,
+                counter,
+                details,
+                fail,
+                actor,
             )
         try:
             build = writers.write_xlsx if export_type == "xlsx" else writers.write_ods
@@ -210,6 +221,7 @@ class ExportMixin:
             counter["rows"],
             file_format=export_type,
             details=details,
+            actor=actor,
         )
         return send_file(
             fh,
@@ -219,7 +231,9 @@ class ExportMixin:
             max_age=0,
         )
 
-    def _streamed_export(self, fmt, plan, batches, filename, counter, details, fail):
+    def _streamed_export(
+        self, fmt, plan, batches, filename, counter, details, fail, actor
+    ):
         if fmt == "json":
             chunks = writers.json_chunks(plan.headers, batches)
         else:
@@ -242,6 +256,7 @@ class ExportMixin:
                 counter["rows"],
                 file_format=fmt,
                 details=details,
+                actor=actor,
             )
 
         response = Response(
