@@ -131,6 +131,21 @@ ATTR_RE = re.compile(r'(\w[\w-]*)\s*=\s*"([^"]*)"')
 FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.I | re.S)
 
 
+SELECT_RE = re.compile(r"<select\b([^>]*)>(.*?)</select>", re.I | re.S)
+SELECTED_RE = re.compile(r"<option\b[^>]*value=\"([^\"]*)\"[^>]*\bselected\b", re.I)
+
+
+def selected_values(html: str) -> dict[str, str]:
+    """Name and selected value of every <select> of a form's HTML."""
+    values = {}
+    for attrs, inner in SELECT_RE.findall(html):
+        name = dict(ATTR_RE.findall(attrs)).get("name")
+        chosen = SELECTED_RE.search(inner)
+        if name and chosen:
+            values[name] = chosen.group(1)
+    return values
+
+
 def forms(html: str) -> list[tuple[dict[str, str], list[dict[str, str]]]]:
     """Every form of a page: its attributes and its input elements' attributes."""
     import html as html_lib

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.client import Session, forms
+from bench.client import selected_values, Session, forms
 from bench.dataset import ROOT
 
 
@@ -295,6 +295,8 @@ def measure_import(session: Session, pid: int, path: str, count: int) -> dict:
         for i in inputs
         if i.get("name") and i.get("type") in ("hidden", None)
     }
+    if "kind" in page.text:
+        data["kind"] = "membres"  # the generic import screen asks what to import
     payload = members_csv(count)
     with RssSampler(pid) as rss:
         started = time.perf_counter()
@@ -321,7 +323,10 @@ def measure_import(session: Session, pid: int, path: str, count: int) -> dict:
                 for i in c_inputs
                 if i.get("name") and i.get("type") in ("hidden", None, "checkbox")
             }
-            final = session.post(c_attrs.get("action") or path, c_data)
+            # Column mapping selects keep their pre-selected (auto-matched) value.
+            c_data.update(selected_values(preview.text))
+            c_data["action"] = "confirm"
+            final = session.post(c_attrs.get("action") or preview.url or path, c_data)
         seconds = time.perf_counter() - started
     return {
         "rows": count,

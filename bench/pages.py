@@ -196,6 +196,10 @@ def minutes_page(app, rules) -> str | None:
 
 
 def import_page(rules) -> str | None:
+    # The generic import screen (issue 6) serves every kind, members included.
+    for endpoint, rule in rules.items():
+        if endpoint == "imports.index":
+            return rule.rule
     for endpoint, rule in rules.items():
         if endpoint.startswith("member.") and "import" in endpoint.lower():
             if "GET" in (rule.methods or ()) and not rule.arguments:

@@ -178,6 +178,10 @@ class SecuredModelView(
                     "placeholder": "Rechercher…",
                     "minimum_input_length": 0,
                 }
+        for spec in refs.values():
+            # Flask-Admin's default placeholder reads "Veuillez sélectionner le modèle".
+            if isinstance(spec, dict):
+                spec.setdefault("placeholder", "Rechercher…")
         self.form_ajax_refs = refs
         if self.column_list is None:
             self.column_list = [

@@ -25,7 +25,11 @@ class AttendanceInline(InlineFormAdmin):
     form_columns = ["id", "member", "status", "guest"]
     column_labels = model_labels(Attendance)
     form_ajax_refs = {
-        "member": {"fields": ["last_name", "first_name", "email"], "page_size": 10}
+        "member": {
+            "fields": ["last_name", "first_name", "email"],
+            "page_size": 10,
+            "placeholder": "Rechercher un membre…",
+        }
     }
 
 

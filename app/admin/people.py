@@ -79,7 +79,11 @@ class MembershipInline(InlineFormAdmin):
     form_columns = ["id", "member", "role", "since", "until"]
     column_labels = model_labels(Membership)
     form_ajax_refs = {
-        "member": {"fields": ["last_name", "first_name", "email"], "page_size": 10}
+        "member": {
+            "fields": ["last_name", "first_name", "email"],
+            "page_size": 10,
+            "placeholder": "Rechercher un membre…",
+        }
     }
 
 
