@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.client import selected_values, Session, forms
+from bench.client import Session, forms, selected_values
 from bench.dataset import ROOT
 
 

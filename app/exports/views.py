@@ -33,12 +33,13 @@ from app.models.audit import TransferOperation
 log = logging.getLogger(__name__)
 
 
-def _batches(result, convert, size: int) -> Iterator[list]:
+def _batches(conn, result, convert, size: int) -> Iterator[list]:
     try:
         for part in result.partitions(size):
             yield list(convert(part))
     finally:
         result.close()  # a server-side cursor must not outlive a failure
+        conn.close()
 
 
 def _raw_batches(raw, cursor, convert, size: int) -> Iterator[list]:
@@ -93,8 +94,8 @@ class ExportMixin:
     def iter_export_rows(self, plan: ExportPlan, fmt: str, batch_size: int):
         """Batches of cell rows read from the database as they are written out.
 
-        PostgreSQL: a server-side cursor (``stream_results``) in the session's
-        transaction. SQLite: a pooled DB-API connection of its own in
+        PostgreSQL: a server-side cursor (``stream_results``) on a connection
+        of its own (the request may commit its session meanwhile). SQLite: a pooled DB-API connection of its own in
         autocommit mode, because the session opens every transaction with
         BEGIN IMMEDIATE and a long download would hold the write lock; a lone
         SELECT reads a WAL snapshot without blocking writers.
@@ -117,14 +118,20 @@ class ExportMixin:
 
             convert = plan.batch_converter(lookup, finishers)
             return _raw_batches(raw, cursor, convert, batch_size)
-        conn = db.session.connection()
-        result = conn.execution_options(
-            stream_results=True, yield_per=batch_size
-        ).execute(stmt)
+        # A connection of its own: the server-side cursor lives in its
+        # transaction, which nothing else in the request may commit or end.
+        conn = db.engine.connect()
+        try:
+            result = conn.execution_options(
+                stream_results=True, yield_per=batch_size
+            ).execute(stmt)
+        except BaseException:
+            conn.close()
+            raise
         convert = plan.batch_converter(
-            lambda query: db.session.execute(query).all(), finishers
+            lambda query: conn.execute(query).all(), finishers
         )
-        return _batches(result, convert, batch_size)
+        return _batches(conn, result, convert, batch_size)
 
     def export_filename(self, fmt: str) -> str:
         stamp = time.strftime("%Y-%m-%d_%H-%M")
