@@ -63,7 +63,7 @@ def plan_pages(url: str, quick: bool) -> dict:
                     )
                 )
             if middle is not None:
-                if view.can_view_details:
+                if type(view).can_view_details:
                     pages.append(
                         dict(
                             view=view.endpoint,
@@ -71,7 +71,7 @@ def plan_pages(url: str, quick: bool) -> dict:
                             path=f"{ep}/details/?id={middle}",
                         )
                     )
-                if view.can_edit:
+                if type(view).can_edit:
                     pages.append(
                         dict(
                             view=view.endpoint,
@@ -84,11 +84,13 @@ def plan_pages(url: str, quick: bool) -> dict:
                 pages.append(
                     dict(view=view.endpoint, kind=picker[0], path=f"{ep}/{picker[1]}")
                 )
-            if view.can_export and f"{view.endpoint}.export" in rules:
+            if type(view).can_export and f"{view.endpoint}.export" in rules:
                 exports.append(
                     dict(view=view.endpoint, path=f"{ep}/export/csv/", rows=total)
                 )
         pages.append(dict(view="tableau de bord", kind="accueil", path="/admin/"))
+        # SQLite: end this session's BEGIN IMMEDIATE before another one starts.
+        db.session.rollback()
         minutes = minutes_page(app, rules)
         if minutes:
             pages.append(dict(view="compte rendu", kind="page", path=minutes))
@@ -172,9 +174,11 @@ def minutes_page(app, rules) -> str | None:
     from app.extensions import db
     from app.models import Meeting
 
-    for endpoint, rule in rules.items():
+    # The rendered compte rendu (issue 5: meeting.report_view) first.
+    ordered = sorted(rules.items(), key=lambda item: item[0] != "meeting.report_view")
+    for endpoint, rule in ordered:
         text = f"{endpoint} {rule.rule}".lower()
-        if not any(w in text for w in ("compte", "minutes", "compte_rendu")):
+        if not any(w in text for w in ("report", "compte", "minutes")):
             continue
         if "GET" not in (rule.methods or ()):
             continue

@@ -64,3 +64,36 @@ def test_dashboard_lists_what_needs_doing(admin_client, board_data):
     assert "Action dès que possible" in asap
     assert "Action lointaine" not in actions
     assert "Action faite en retard" not in actions
+
+
+def test_dashboard_stays_small_with_thousands_of_open_actions(admin_client, db):
+    """Each list is cut to 20 rows with its total, in a constant number of queries."""
+    import sqlalchemy as sa
+
+    from app.extensions import db as _db
+
+    group = WorkingGroup(name="Mobilités")
+    db.session.add(group)
+    today = date.today()
+    for n in range(45):
+        db.session.add(
+            Action(
+                title=f"Retard {n}", group=group, due_on=today - timedelta(days=n + 1)
+            )
+        )
+    db.session.commit()
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        html = admin_client.get("/admin/").get_data(as_text=True)
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", record)
+    assert "En retard (45)" in html
+    assert html.count("Retard ") == 20
+    assert "Les 20 premières sont affichées" in html
+    assert len(statements) <= 15, len(statements)

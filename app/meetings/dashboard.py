@@ -24,9 +24,19 @@ class Dashboard:
     asap: list[Action] = field(default_factory=list)
     without_minutes: list[Meeting] = field(default_factory=list)
     today: date = field(default_factory=date.today)
+    #: How many rows each list would hold without its display limit.
+    totals: dict[str, int] = field(default_factory=dict)
 
 
-def build_dashboard(limit: int = 10) -> Dashboard:
+def _count(stmt) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+
+
+def build_dashboard(limit: int = 10, action_limit: int = 20) -> Dashboard:
+    """The home page's lists, each cut to a few rows (with its total): a council
+    with years of history may have thousands of open actions."""
     now = utcnow()
     today = date.today()
     board = Dashboard(today=today)
@@ -45,18 +55,19 @@ def build_dashboard(limit: int = 10) -> Dashboard:
         .where(Action.status.in_(OPEN_ACTION_STATUSES))
     )
     soon = today + timedelta(days=DUE_SOON_DAYS)
-    dated = db.session.execute(
-        open_actions.where(Action.due_on.is_not(None), Action.due_on <= soon).order_by(
+    lists = {
+        "overdue": open_actions.where(Action.due_on < today).order_by(
             Action.due_on, Action.id
-        )
-    ).scalars()
-    for action in dated:
-        (board.overdue if action.due_on < today else board.due_soon).append(action)
-    board.asap = list(
-        db.session.execute(
-            open_actions.where(Action.asap.is_(True)).order_by(Action.id)
-        ).scalars()
-    )
+        ),
+        "due_soon": open_actions.where(
+            Action.due_on >= today, Action.due_on <= soon
+        ).order_by(Action.due_on, Action.id),
+        "asap": open_actions.where(Action.asap.is_(True)).order_by(Action.id),
+    }
+    for name, stmt in lists.items():
+        rows = list(db.session.execute(stmt.limit(action_limit)).scalars())
+        setattr(board, name, rows)
+        board.totals[name] = len(rows) if len(rows) < action_limit else _count(stmt)
     no_text = sa.or_(
         Meeting.exchanges.is_(None),
         sa.func.length(sa.func.trim(Meeting.exchanges)) == 0,
@@ -64,18 +75,21 @@ def build_dashboard(limit: int = 10) -> Dashboard:
     no_context = sa.or_(
         Meeting.context.is_(None), sa.func.length(sa.func.trim(Meeting.context)) == 0
     )
-    board.without_minutes = list(
-        db.session.execute(
-            sa.select(Meeting)
-            .options(selectinload(Meeting.group))
-            .where(
-                sa.or_(Meeting.status == MeetingStatus.held, Meeting.starts_at < now),
-                Meeting.status != MeetingStatus.cancelled,
-                no_text,
-                no_context,
-            )
-            .order_by(Meeting.starts_at.desc())
-            .limit(limit * 2)
-        ).scalars()
+    without = (
+        sa.select(Meeting)
+        .options(selectinload(Meeting.group))
+        .where(
+            sa.or_(Meeting.status == MeetingStatus.held, Meeting.starts_at < now),
+            Meeting.status != MeetingStatus.cancelled,
+            no_text,
+            no_context,
+        )
+        .order_by(Meeting.starts_at.desc())
+    )
+    board.without_minutes = list(db.session.execute(without.limit(limit * 2)).scalars())
+    board.totals["without_minutes"] = (
+        len(board.without_minutes)
+        if len(board.without_minutes) < limit * 2
+        else _count(without)
     )
     return board
