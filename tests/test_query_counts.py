@@ -190,8 +190,9 @@ def test_row_buttons_keep_flask_admin_links(app, admin_client, db):
     html = admin_client.get("/admin/member/").get_data(as_text=True)
     assert f'href="/admin/member/edit/?id={member_id}&amp;url=' in html
     assert f'href="/admin/member/details/?id={member_id}&amp;url=' in html
-    assert f'<input id="id" name="id" type="hidden" value="{member_id}">' in html
-    assert 'action="/admin/member/delete/"' in html
+    # Deleting goes through the confirmation page, which lists what would go.
+    assert f'href="/admin/member/delete/confirm/?id={member_id}&amp;url=' in html
+    assert f'href="/admin/member/history/?id={member_id}&amp;url=' in html
 
 
 def test_query_count_header_only_when_enabled(app, tmp_dir, db, make_user):

@@ -39,6 +39,8 @@ ESTIMATE_FROM_ROWS = 100_000
 _ICONS = {
     ".details_view": "fa fa-eye glyphicon glyphicon-eye-open",
     ".edit_view": "fa fa-pencil glyphicon glyphicon-pencil",
+    ".delete_confirm_view": "fa fa-trash glyphicon glyphicon-trash",
+    ".history_view": "fa fa-history",
 }
 
 

@@ -14,7 +14,6 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.helpers import get_redirect_target
-from flask_admin.model.template import EndpointLinkRowAction, LinkRowAction
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
@@ -160,22 +159,15 @@ class HistoryViewMixin(LockingMixin):
     # ----- deletion: confirmation listing what goes, refusal when work would be lost
     def get_list_row_actions(self):
         actions = []
+        from app.admin.listing import FastLinkAction
+
         for act in super().get_list_row_actions():
-            if type(act).__name__ == "DeleteRowAction":
-                act = LinkRowAction(
-                    "fa fa-trash",
-                    lambda a, row_id, row: self.get_url(
-                        ".delete_confirm_view", id=row_id, url=request.url
-                    ),
-                    title="Supprimer…",
-                )
+            if type(act).__name__ in ("DeleteRowAction", "FastDeleteAction"):
+                # A link to the confirmation page, which lists what would go.
+                act = FastLinkAction(".delete_confirm_view", "Supprimer…")
             actions.append(act)
         if self.has_history:
-            actions.append(
-                EndpointLinkRowAction(
-                    "fa fa-history", ".history_view", title="Historique"
-                )
-            )
+            actions.append(FastLinkAction(".history_view", "Historique"))
         return actions
 
     @expose("/delete/confirm/")
