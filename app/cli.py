@@ -65,11 +65,10 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account (e.g. the first one: there is no default account)."""
     import sqlalchemy as sa
 
-    from app.auth import events, setup
-    from app.auth.passwords import hash_password, password_problems
+    from app.auth import setup
+    from app.auth.passwords import password_problems
     from app.extensions import db
-    from app.models.accounts import Role, SecurityEventKind, User
-    from app.models.base import utcnow
+    from app.models.accounts import User
 
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
@@ -79,24 +78,9 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     problems = password_problems(password, email, name)
     if problems:
         raise click.UsageError(" ".join(problems))
-    user = User(
-        email=email,
-        name=name.strip() or None,
-        role=Role.admin,
-        active=True,
-        password_hash=hash_password(password),
-        password_changed_at=utcnow(),
+    setup.create_administrator(
+        email, name, password, "administrateur créé en ligne de commande"
     )
-    db.session.add(user)
-    db.session.flush()
-    events.record(
-        SecurityEventKind.account_created,
-        user=user,
-        detail="administrateur créé en ligne de commande",
-        commit=False,
-    )
-    db.session.commit()
-    setup.forget_token()
     click.echo(f"Compte administrateur {email} créé.")
 
 

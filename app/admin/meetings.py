@@ -57,20 +57,24 @@ def duplicate_attendance_errors(entries) -> bool:
     return ok
 
 
-def decision_errors(entries) -> bool:
+def check_decision(form) -> bool:
+    """A decision needs text, and a date or "dès que possible" but not both."""
     ok = True
-    for entry in entries:
-        sub = entry.form
-        if not (sub.text.data or "").strip():
-            sub.text.errors = [*sub.text.errors, "Le texte de la décision est requis."]
-            ok = False
-        if sub.asap.data and sub.due_on.data:
-            sub.due_on.errors = [
-                *sub.due_on.errors,
-                "Choisissez une date ou « dès que possible », pas les deux.",
-            ]
-            ok = False
+    if not (form.text.data or "").strip():
+        form.text.errors = [*form.text.errors, "Le texte de la décision est requis."]
+        ok = False
+    if form.asap.data and form.due_on.data:
+        form.due_on.errors = [
+            *form.due_on.errors,
+            "Choisissez une date ou « dès que possible », pas les deux.",
+        ]
+        ok = False
     return ok
+
+
+def decision_errors(entries) -> bool:
+    # Check every line (no short-circuit) so that each gets its messages.
+    return all([check_decision(entry.form) for entry in entries])
 
 
 def attendance_summary(view, context, model, name) -> Markup:
@@ -217,17 +221,4 @@ class DecisionView(SecuredModelView):
     form_ajax_refs = {"meeting": {"fields": ["place", "objective"], "page_size": 10}}
 
     def extra_validation(self, form) -> bool:
-        ok = True
-        if not (form.text.data or "").strip():
-            form.text.errors = [
-                *form.text.errors,
-                "Le texte de la décision est requis.",
-            ]
-            ok = False
-        if form.asap.data and form.due_on.data:
-            form.due_on.errors = [
-                *form.due_on.errors,
-                "Choisissez une date ou « dès que possible », pas les deux.",
-            ]
-            ok = False
-        return ok
+        return check_decision(form)

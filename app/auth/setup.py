@@ -80,3 +80,29 @@ def _print_token(token: str) -> None:
         f"jeton : {token}",
         flush=True,
     )
+
+
+def create_administrator(email: str, name: str | None, password: str, detail: str):
+    """Create an active administrator (password already checked), log the event,
+    commit, and retire the one-time setup token. Returns the account."""
+    from app.auth import events
+    from app.auth.passwords import hash_password
+    from app.models.accounts import Role, SecurityEventKind
+    from app.models.base import utcnow
+
+    user = User(
+        email=email,
+        name=(name or "").strip() or None,
+        role=Role.admin,
+        active=True,
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    events.record(
+        SecurityEventKind.account_created, user=user, detail=detail, commit=False
+    )
+    db.session.commit()
+    forget_token()
+    return user

@@ -26,7 +26,7 @@ from app.auth.passwords import (
 from app.auth.redirects import safe_next
 from app.auth.sessions import end_other_sessions, end_session, start_session
 from app.extensions import db
-from app.models.accounts import Role, SecurityEventKind, User
+from app.models.accounts import SecurityEventKind, User
 from app.models.base import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -139,24 +139,12 @@ def first_admin():
             if problems:
                 form.new_password.errors.extend(problems)
             else:
-                user = User(
-                    email=email,
-                    name=(form.name.data or "").strip() or None,
-                    role=Role.admin,
-                    active=True,
-                    password_hash=hash_password(form.new_password.data),
-                    password_changed_at=utcnow(),
+                user = setup.create_administrator(
+                    email,
+                    form.name.data,
+                    form.new_password.data,
+                    "premier administrateur (page d'installation)",
                 )
-                db.session.add(user)
-                db.session.flush()
-                events.record(
-                    SecurityEventKind.account_created,
-                    user=user,
-                    detail="premier administrateur (page d'installation)",
-                    commit=False,
-                )
-                db.session.commit()
-                setup.forget_token()
                 start_session(user)
                 flash("Compte administrateur créé ; vous êtes connecté·e.", "success")
                 return redirect(url_for("admin.index"))
