@@ -139,7 +139,9 @@ class Member(TimestampMixin, db.Model):
         sa.Index("ix_member_last_name_first_name", "last_name", "first_name"),
         sa.Index("ix_member_role", "role"),
         sa.Index("ix_member_town", "town"),
-        sa.Index("ix_member_left_on", "left_on"),
+        # Lists show current members (left_on IS NULL) by name: one index serves
+        # the filter and the order (SQLite otherwise sorts every member per page).
+        sa.Index("ix_member_left_on_last_name", "left_on", "last_name", "first_name"),
         sa.Index("ix_member_joined_on", "joined_on"),
     )
 
