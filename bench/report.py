@@ -265,11 +265,35 @@ en protège les mesures.
 """
 
 
+WHY = """
+## Cibles manquées : pourquoi
+
+- **Recherches en sous-chaîne** (`LIKE '%texte%'`) sur 20 000 à 100 000 lignes :
+  un index b-tree ne sert pas à chercher au milieu d'un texte, chaque recherche
+  parcourt la table (30 à 130 ms selon la table et la base). Il faudrait un index
+  plein texte ou trigramme (FTS5 pour SQLite, `pg_trgm` pour PostgreSQL) : non fait.
+- **Filtres peu sélectifs combinés à un tri** (par exemple « Présence =
+  Présent·e » sur 400 000 lignes, « Rôle au conseil = Membre ») : la base lit
+  l'index du filtre puis trie des centaines de milliers de lignes ; seuls
+  l'archivage des membres et le tri par nom ont un index composite
+  (`ix_member_left_on_last_name`).
+- **Rendu d'une page de 50 lignes** : le gabarit Jinja de liste de Flask-Admin
+  coûte à lui seul 15 à 20 ms de CPU (environ 70 % d'une requête de la liste des
+  membres, mesuré avec cProfile) ; le reste (requêtes, contrôle d'accès, session)
+  tient en quelques millisecondes. Remplacer ce gabarit par un rendu en Python
+  est la prochaine étape si l'on veut une marge sous 21 ms.
+- **Bruit de la machine** : la même boucle `sqlite3` + `csv` a pris de 1,85 à
+  2,8 s selon les passages (1,0 s dans l'issue) ; les temps d'horloge varient
+  d'environ ±30 % d'un passage à l'autre, le temps CPU serveur un peu moins.
+"""
+
+
 def write_report() -> Path:
     results = load_results()
     lines = [HEADER]
     for res in results:
         lines += section(res)
+    lines.append(WHY)
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return r.DOC
