@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 import uuid
 
 import flask_migrate
@@ -31,10 +33,25 @@ def empty_database_uri(tmp_path):
     )
     with engine.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    engine.dispose()
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_database(engine, name)
+        engine.dispose()
+
+
+def _drop_database(engine, name: str) -> None:
+    """Drop the throwaway database, retrying while a background worker (e.g.
+    autovacuum, which a non-superuser cannot terminate) still has it open."""
+    for _ in range(20):
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.DBAPIError:
+            time.sleep(0.5)
+    # A leftover throwaway database harms nothing; failing the run for it would.
+    print(f"note: could not drop the throwaway database {name}", file=sys.stderr)
 
 
 def _tables() -> set[str]:
