@@ -5,28 +5,15 @@ from __future__ import annotations
 import logging
 
 from app.extensions import db
+from app.history.actor import current_actor as history_actor
 from app.models.audit import DataTransfer, TransferOperation, TransferOutcome
 
 log = logging.getLogger(__name__)
 
 
 def current_actor() -> str:
-    """E-mail (or id) of the logged-in user; "cli" outside a web request."""
-    from flask import has_request_context
-
-    if not has_request_context():
-        return "cli"
-    try:
-        from flask_login import current_user
-    except ImportError:  # pragma: no cover - Flask-Login is a dependency
-        return "anonyme"
-    try:
-        user = current_user._get_current_object()
-    except Exception:  # no login manager configured on this app
-        return "anonyme"
-    if user is None or not getattr(user, "is_authenticated", False):
-        return "anonyme"
-    return str(getattr(user, "email", None) or getattr(user, "id", "anonyme"))
+    """Who to record: the same attribution as the change history."""
+    return history_actor().label
 
 
 def record(
