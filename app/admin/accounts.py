@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms import PasswordField, validators
 
 from app.admin.base import SecuredModelView
+from app.admin.fields import add_error
 from app.auth import events
 from app.auth.passwords import hash_password, password_problems
 from app.auth.sessions import end_other_sessions
@@ -66,10 +67,10 @@ class AccountView(SecuredModelView):
         password = form.new_password.data or ""
         creating = self._editing_id() is None
         if creating and not password:
-            form.new_password.errors = [
-                *form.new_password.errors,
+            add_error(
+                form.new_password,
                 "Un mot de passe est obligatoire pour un nouveau compte.",
-            ]
+            )
             ok = False
         elif password:
             problems = password_problems(password, form.email.data, form.name.data)
@@ -77,10 +78,7 @@ class AccountView(SecuredModelView):
                 form.new_password.errors = [*form.new_password.errors, *problems]
                 ok = False
         if not creating and not self._keeps_an_admin(form):
-            form.role.errors = [
-                *form.role.errors,
-                "Il doit rester au moins un administrateur actif.",
-            ]
+            add_error(form.role, "Il doit rester au moins un administrateur actif.")
             ok = False
         return ok
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.admin.base import SecuredModelView
+from app.admin.fields import check_deadline
 
 
 class ActionView(SecuredModelView):
@@ -39,13 +40,7 @@ class ActionView(SecuredModelView):
     }
 
     def extra_validation(self, form) -> bool:
-        if form.asap.data and form.due_on.data:
-            form.due_on.errors = [
-                *form.due_on.errors,
-                "Choisissez une date ou « dès que possible », pas les deux.",
-            ]
-            return False
-        return True
+        return check_deadline(form)
 
     def on_model_change(self, form, model, is_created):
         from datetime import date

@@ -7,8 +7,8 @@ from flask_admin import expose
 from flask_admin.model.fields import AjaxSelectMultipleField
 from wtforms import validators as v
 
+from app.admin.fields import add_error as _err
 from app.admin.minutes_forms import FrenchForm, meeting_or_404
-from app.admin.minutes_forms import add_error as _err
 from app.extensions import db
 from app.meetings.attendance import roster
 from app.models import Attendance, AttendanceStatus

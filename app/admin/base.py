@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
-from app.admin.fields import PARIS, FrenchFilterConverter, FrenchModelConverter
+from app.admin.fields import (
+    PARIS,
+    FrenchFilterConverter,
+    FrenchModelConverter,
+    add_error,
+)
 from app.admin.listing import FastListMixin
 from app.auth.access import ModelAccessMixin
 from app.exports.views import ExportMixin
@@ -261,7 +266,7 @@ class SecuredModelView(
             if a is None or b is None or a.data is None or b.data is None:
                 continue
             if b.data < a.data:
-                b.errors = [*list(b.errors or []), message]
+                add_error(b, message)
                 ok = False
         return ok
 
@@ -304,10 +309,7 @@ class SecuredModelView(
                     except ValueError:
                         pass
                 if db.session.execute(stmt).scalar():
-                    field.errors = [
-                        *list(field.errors or []),
-                        self.unique_message(cols),
-                    ]
+                    add_error(field, self.unique_message(cols))
                     ok = False
         return ok
 

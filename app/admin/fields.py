@@ -202,3 +202,28 @@ def phone_validator(form, field) -> None:
         field.data = normalise_phone(field.data)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+BOTH_DEADLINES = "Choisissez une date ou « dès que possible », pas les deux."
+
+
+def add_error(field, message: str) -> None:
+    """Attach a French message to a field (shown next to it; the input is kept)."""
+    field.errors = [*list(field.errors or []), message]
+
+
+def check_deadline(form) -> bool:
+    """A deadline is a date or "dès que possible", not both (``due_on``/``asap``)."""
+    if form.asap.data and form.due_on.data:
+        add_error(form.due_on, BOTH_DEADLINES)
+        return False
+    return True
+
+
+def check_decision(form) -> bool:
+    """A decision needs text, and a date or "dès que possible" but not both."""
+    ok = True
+    if not (form.text.data or "").strip():
+        add_error(form.text, "Le texte de la décision est requis.")
+        ok = False
+    return check_deadline(form) and ok

@@ -10,6 +10,7 @@ from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import SecuredModelView, linkify, model_labels
+from app.admin.fields import add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
@@ -48,27 +49,9 @@ def duplicate_attendance_errors(entries) -> bool:
         if member is None:
             continue
         if member.id in seen:
-            sub.member.errors = [
-                *sub.member.errors,
-                "Ce membre figure déjà dans la liste de présence.",
-            ]
+            add_error(sub.member, "Ce membre figure déjà dans la liste de présence.")
             ok = False
         seen.add(member.id)
-    return ok
-
-
-def check_decision(form) -> bool:
-    """A decision needs text, and a date or "dès que possible" but not both."""
-    ok = True
-    if not (form.text.data or "").strip():
-        form.text.errors = [*form.text.errors, "Le texte de la décision est requis."]
-        ok = False
-    if form.asap.data and form.due_on.data:
-        form.due_on.errors = [
-            *form.due_on.errors,
-            "Choisissez une date ou « dès que possible », pas les deux.",
-        ]
-        ok = False
     return ok
 
 
@@ -182,10 +165,10 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
         nxt = form.next_meeting.data
         if nxt is not None and form.starts_at.data is not None:
             if nxt.starts_at <= form.starts_at.data:
-                form.next_meeting.errors = [
-                    *form.next_meeting.errors,
+                add_error(
+                    form.next_meeting,
                     "La prochaine réunion doit être postérieure à celle-ci.",
-                ]
+                )
                 ok = False
         return ok
 

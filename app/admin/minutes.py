@@ -13,13 +13,13 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy.orm import selectinload
 
+from app.admin.fields import add_error, check_deadline, check_decision
 from app.admin.minutes_forms import (
     ActionRow,
     DecisionRow,
     MinutesForm,
     meeting_or_404,
 )
-from app.admin.minutes_forms import add_error as _err
 from app.extensions import db
 from app.meetings.attendance import roster, sort_members
 from app.meetings.report import meeting_actions
@@ -39,7 +39,6 @@ STALE_MESSAGE = (
     "Vos saisies sont conservées ci-dessous : vérifiez-les puis enregistrez à "
     "nouveau pour les appliquer."
 )
-BOTH_DEADLINES = "Choisissez une date ou « dès que possible », pas les deux."
 
 
 def open_previous_actions(meeting: Meeting) -> list[Action]:
@@ -181,46 +180,39 @@ class MinutesScreen:
         ok = form.validate()
         if form.start_time.data and form.end_time.data:
             if form.end_time.data < form.start_time.data:
-                _err(form.end_time, "La fin précède le début.")
+                add_error(form.end_time, "La fin précède le début.")
                 ok = False
         for entry in form.decisions.entries:
             row: DecisionRow = entry.form
             if row.is_blank() or row.delete.data:
                 continue
-            if not (row.text.data or "").strip():
-                _err(row.text, "Le texte de la décision est requis.")
-                ok = False
-            if row.asap.data and row.due_on.data:
-                _err(row.due_on, BOTH_DEADLINES)
-                ok = False
+            ok = check_decision(row) and ok
         valid_members = {value for value, _ in form.author.choices}
         if form.author.data not in valid_members:
-            _err(form.author, "Choix invalide.")
+            add_error(form.author, "Choix invalide.")
             ok = False
         for entry in form.actions.entries:
             row: ActionRow = entry.form
             if row.is_blank() or row.delete.data:
                 continue
             if not (row.title.data or "").strip():
-                _err(row.title, "L'intitulé de l'action est requis.")
+                add_error(row.title, "L'intitulé de l'action est requis.")
                 ok = False
-            if row.asap.data and row.due_on.data:
-                _err(row.due_on, BOTH_DEADLINES)
-                ok = False
+            ok = check_deadline(row) and ok
             if row.owner.data not in valid_members:
-                _err(row.owner, "Choix invalide.")
+                add_error(row.owner, "Choix invalide.")
                 ok = False
         if form.next_day.data and form.day.data and form.start_time.data:
             start = _paris(form.day.data, form.start_time.data)
             at = form.next_time.data or form.start_time.data
             if _paris(form.next_day.data, at) <= start:
-                _err(
+                add_error(
                     form.next_day,
                     "La prochaine réunion doit être postérieure à celle-ci.",
                 )
                 ok = False
         elif (form.next_time.data or "") and not form.next_day.data:
-            _err(form.next_day, "Indiquez la date de la prochaine réunion.")
+            add_error(form.next_day, "Indiquez la date de la prochaine réunion.")
             ok = False
         for value in review_values.values():
             if value not in ActionStatus.__members__:

@@ -106,10 +106,6 @@ class MinutesForm(FrenchForm):
     next_documents_url = StringField("Lien vers les documents", validators=URL_CHECK)
 
 
-def add_error(field, message: str) -> None:
-    field.errors = [*list(field.errors or []), message]
-
-
 def meeting_or_404() -> Meeting:
     """The meeting named by ``?id=`` of the current request."""
     ident = request.args.get("id", type=int) or 0

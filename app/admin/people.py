@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_admin.model.form import InlineFormAdmin
 
 from app.admin.base import SecuredModelView, model_labels
-from app.admin.fields import display_phone, email_validator, phone_validator
+from app.admin.fields import add_error, display_phone, email_validator, phone_validator
 from app.models import Membership
 
 
@@ -107,17 +107,13 @@ class WorkingGroupView(SecuredModelView):
                 continue
             key = (member.id, sub.since.data)
             if key in seen:
-                sub.member.errors = [
-                    *sub.member.errors,
-                    "Ce membre figure deux fois avec la même date de début.",
-                ]
+                add_error(
+                    sub.member, "Ce membre figure deux fois avec la même date de début."
+                )
                 ok = False
             seen.add(key)
             if sub.since.data and sub.until.data and sub.until.data < sub.since.data:
-                sub.until.errors = [
-                    *sub.until.errors,
-                    "La date de fin précède la date de début.",
-                ]
+                add_error(sub.until, "La date de fin précède la date de début.")
                 ok = False
         return ok
 

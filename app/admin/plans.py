@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.admin.base import SecuredModelView
+from app.admin.fields import add_error
 
 
 class PlanView(SecuredModelView):
@@ -27,7 +28,7 @@ class PlanActionView(SecuredModelView):
 
     def extra_validation(self, form) -> bool:
         if form.number.data is not None and form.number.data <= 0:
-            form.number.errors = [*form.number.errors, "Le numéro doit être positif."]
+            add_error(form.number, "Le numéro doit être positif.")
             return False
         return True
 
