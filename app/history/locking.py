@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
+from app.admin.fields import add_error
 from app.extensions import db
 from app.history.actor import current_actor
 from app.history.recorder import is_tracked
@@ -192,30 +193,25 @@ class LockingMixin:
             db.session.refresh(model)
             flash(self.conflict_message(model, seen or model.version - 1), "error")
             return False
-        except IntegrityError as exc:
-            db.session.rollback()
-            self.integrity_to_fields(form, exc)
-            self.handle_view_exception(exc)
-            return False
         except Exception as exc:
-            db.session.rollback()
-            self.handle_view_exception(exc)
-            return False
+            return self._save_failed(form, exc)
         self.after_model_change(form, model, False)
         return True
 
     def create_model(self, form):
         try:
             return self._create_model(form)
-        except IntegrityError as exc:
-            db.session.rollback()
-            self.integrity_to_fields(form, exc)
-            self.handle_view_exception(exc)
-            return False
         except Exception as exc:
-            db.session.rollback()
-            self.handle_view_exception(exc)
-            return False
+            return self._save_failed(form, exc)
+
+    def _save_failed(self, form, exc: Exception) -> bool:
+        """Roll back, put constraint errors next to their fields, tell the person
+        in French (never the database's text); the form keeps what was typed."""
+        db.session.rollback()
+        if isinstance(exc, IntegrityError):
+            self.integrity_to_fields(form, exc)
+        self.handle_view_exception(exc)
+        return False
 
     def _create_model(self, form):
         normalise_newlines(form)
@@ -244,11 +240,7 @@ class LockingMixin:
                     attr = col[:-3] if col.endswith("_id") else col
                     field = getattr(form, col, None) or getattr(form, attr, None)
                     if field is not None:
-                        message = getattr(self, "unique_message", None)
-                        field.errors = [
-                            *list(field.errors or []),
-                            message(cols) if message else "Valeur déjà utilisée.",
-                        ]
+                        add_error(field, self.unique_message(cols))
                         return
         # SQLite does not say which foreign key failed: look for the linked
         # record that no longer exists.
@@ -264,8 +256,8 @@ class LockingMixin:
                 sa.select(sa.func.count()).select_from(target).where(target.id == pk)
             ).scalar_one()
             if not exists:
-                field.errors = [
-                    *list(field.errors or []),
+                add_error(
+                    field,
                     "Cette fiche liée n'existe plus (supprimée entre-temps) : "
                     "choisissez-en une autre.",
-                ]
+                )
