@@ -6,6 +6,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.admin.people import MemberView
+
 FOCUSED = """() => {
   const el = document.activeElement;
   const picker = el && el.closest('.select2-container');
@@ -13,20 +15,8 @@ FOCUSED = """() => {
   return el ? (el.id || el.getAttribute('href') || el.value || el.tagName) : null;
 }"""
 
-#: The order the fields appear on screen; Tab must follow it.
-FIELD_ORDER = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "organisation",
-    "college",
-    "town",
-    "role",
-    "joined_on",
-    "left_on",
-    "notes",
-]
+#: The order the fields appear on screen (the view's form); Tab must follow it.
+FIELD_ORDER = list(MemberView.form_columns)
 
 
 def focused(page) -> str | None:
