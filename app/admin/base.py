@@ -214,7 +214,23 @@ class SecuredModelView(
         self.form_args = args
 
     # ----- queries: load what the list shows in the same query (no N+1)
-    def _eager_options(self):
+    def _eager_options(self) -> list:
+        """Joined loads for the many-to-one columns of the list and for what their
+        ``__str__`` reads (``__str_relations__``, two levels), built once per view."""
+        cached = self.__dict__.get("_eager_cache")
+        if cached is not None:
+            return cached
+
+        def chain(loader, model, depth):
+            loaders = []
+            for sub in getattr(model, "__str_relations__", ()):
+                target = sa.inspect(model).relationships[sub].mapper.class_
+                sub_loader = loader.joinedload(getattr(model, sub))
+                loaders += (
+                    chain(sub_loader, target, depth - 1) if depth > 1 else []
+                ) or [sub_loader]
+            return loaders
+
         mapper = sa.inspect(self.model)
         opts = []
         for name in self.column_list or ():
@@ -223,17 +239,11 @@ class SecuredModelView(
             if rel is None or rel.direction.name != "MANYTOONE":
                 continue
             loader = joinedload(getattr(self.model, key))
-            target = rel.mapper.class_
-            for sub in getattr(target, "__str_relations__", ()):
-                sub_rel = rel.mapper.relationships[sub]
-                sub_loader = loader.joinedload(getattr(target, sub))
-                for sub2 in getattr(sub_rel.mapper.class_, "__str_relations__", ()):
-                    sub_loader.joinedload(getattr(sub_rel.mapper.class_, sub2))
-                opts.append(sub_loader)
-            opts.append(loader)
+            opts += chain(loader, rel.mapper.class_, 2) or [loader]
         for sub in getattr(self.model, "__str_relations__", ()):
             if sub not in (self.column_list or ()):
                 opts.append(joinedload(getattr(self.model, sub)))
+        self._eager_cache = opts
         return opts
 
     def get_query(self):
