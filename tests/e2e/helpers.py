@@ -133,14 +133,14 @@ def inline_id(collection: str, index: int, field: str) -> str:
 
 # -------------------------------------------------------------- route probes
 def require_route(e2e_db, pattern: str, needs: str) -> str:
-    """The endpoint of the route matching ``pattern``; skip when there is none.
+    """The endpoint of the route matching ``pattern``; fail when there is none.
 
-    The journeys that depend on work still on other branches probe the URL map,
-    so they run by themselves as soon as the feature is merged.
+    Every journey's feature has landed: a missing route is a regression, and a
+    skip would hide it (one journey once skipped silently on a wrong pattern).
     """
     endpoint = e2e_db.endpoint_for(pattern)
     if endpoint is None:
-        pytest.skip(f"needs {needs} (no route matching /{pattern}/ yet)")
+        pytest.fail(f"missing {needs} (no route matching /{pattern}/)")
     return endpoint
 
 

@@ -23,7 +23,7 @@ NEEDS_ACCOUNTS = "accounts and the login page (issue 3)"
 
 def _require_accounts(e2e_db) -> None:
     if not accounts_enabled(e2e_db):
-        pytest.skip(f"needs {NEEDS_ACCOUNTS}")
+        pytest.fail(f"needs {NEEDS_ACCOUNTS}")
 
 
 def test_create_first_administrator_then_log_in(visitor_page, e2e_db, e2e_app):
