@@ -20,9 +20,7 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("fr", "en")
-    DISPLAY_TIMEZONE = "Europe/Paris"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    SQLITE_BUSY_TIMEOUT_MS = 15000
     #: Migrate the database to the latest revision when the app starts.
     AUTO_MIGRATE = True
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -44,7 +42,6 @@ class Defaults:
     EXPORT_STREAM_BATCH = 2000
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     BACKUP_KEEP = 7
-    FLASK_ADMIN_SWATCH = "default"
 
 
 ENV_KEYS = {

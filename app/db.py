@@ -12,6 +12,8 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+#: How long an SQLite writer waits for the lock before "database is locked".
+BUSY_TIMEOUT_MS = 15000
 
 
 def _is_sqlite(dbapi_connection) -> bool:
@@ -25,11 +27,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
         return
     # Let SQLAlchemy emit BEGIN itself (see _sqlite_on_begin) instead of pysqlite.
     dbapi_connection.isolation_level = None
-    timeout = getattr(dbapi_connection, "_cdpl_busy_timeout", 15000)
     cur = dbapi_connection.cursor()
     try:
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA synchronous=NORMAL")

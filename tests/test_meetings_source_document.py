@@ -302,3 +302,15 @@ def test_demo_meeting_has_its_compte_rendu(admin_client, demo):
     assert "mardi 11 juin 2019 12h30" in sections["cr-next"]
     odt = admin_client.get(f"/admin/meeting/report/odt/?id={meeting.id}").data
     assert "logiciels libres" in odt_text(odt)
+
+
+def test_compte_rendu_names_the_configured_organisation(app, admin_client, demo):
+    meeting = demo.session.execute(
+        sa.select(Meeting).where(Meeting.exchanges.is_not(None))
+    ).scalar_one()
+    html = admin_client.get(f"/admin/meeting/report/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    header = section_texts(html)["cr-header"]
+    assert app.config["ORG_NAME"] in header
+    assert app.config["ORG_ADDRESS"] in header
