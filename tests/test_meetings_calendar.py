@@ -186,3 +186,16 @@ def test_edit_through_the_generic_form_also_moves_the_event(admin_client, db, me
     (old,), (new,) = before.values(), after.values()
     assert str(new["LOCATION"]) == "Nouveau lieu"
     assert new.decoded("SEQUENCE") > old.decoded("SEQUENCE")
+
+
+def test_token_belongs_to_its_account_and_stops_with_it(
+    app, admin_client, db, meetings
+):
+    token = create_token(admin_client)
+    assert admin_client.get(f"/agenda/{token}/reunions.ics").status_code == 200
+    stored = db.session.execute(sa.select(CalendarToken)).scalar_one()
+    assert stored.user is not None and stored.user.email.startswith("admin")
+    stored.user.active = False
+    db.session.commit()
+    # A calendar client holds no session: it asks again with the same token.
+    assert app.test_client().get(f"/agenda/{token}/reunions.ics").status_code == 404

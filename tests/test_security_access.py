@@ -152,11 +152,48 @@ def test_anonymous_refused_everywhere(app, client, everything):
     assert failures == []
 
 
+#: Screens where every account manages its own records (lecteur included).
+PERSONAL_VIEWS = {"calendar_token"}
+
+
 def test_reader_refused_every_write(app, reader_client, everything):
     failures = _check(
-        reader_client, app, {403}, lambda rule, func, view: is_write(rule, func)
+        reader_client,
+        app,
+        {403},
+        lambda rule, func, view: (
+            is_write(rule, func) and view.endpoint not in PERSONAL_VIEWS
+        ),
     )
     assert failures == []
+
+
+def test_personal_screens_only_show_ones_own_records(
+    app, admin_client, reader_client, everything
+):
+    """A lecteur subscribes to the calendar but never sees another's token."""
+    from app.models import CalendarToken
+
+    assert (
+        reader_client.post(
+            "/admin/calendar_token/new/", data={"label": "Agenda du lecteur"}
+        ).status_code
+        == 302
+    )
+    admin_client.post("/admin/calendar_token/new/", data={"label": "Agenda admin"})
+    _db.session.rollback()
+    tokens = {
+        t.label: t for t in _db.session.execute(sa.select(CalendarToken)).scalars()
+    }
+    reader_list = reader_client.get("/admin/calendar_token/").get_data(as_text=True)
+    assert "Agenda du lecteur" in reader_list and "Agenda admin" not in reader_list
+    other = tokens["Agenda admin"].id
+    assert reader_client.get(f"/admin/calendar_token/edit/?id={other}").status_code in (
+        302,
+        404,
+    )
+    admin_list = admin_client.get("/admin/calendar_token/").get_data(as_text=True)
+    assert "Agenda du lecteur" in admin_list and "Agenda admin" in admin_list
 
 
 def test_editor_refused_account_screens(app, editor_client, everything):

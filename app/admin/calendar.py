@@ -8,20 +8,18 @@ from markupsafe import Markup
 from wtforms import BooleanField, validators
 
 from app.admin.base import SecuredModelView
+from app.auth.access import user_has
 from app.extensions import db
 from app.meetings.feeds import new_token
-from app.models import WorkingGroup
+from app.models import CalendarToken, WorkingGroup
+from app.models.accounts import Role
 from app.models.base import utcnow
 
 
 def _current_user_id() -> int | None:
-    """The logged-in account, once accounts exist; None before that."""
-    try:
-        from flask_login import current_user
+    from flask_login import current_user
 
-        return getattr(current_user, "id", None) if current_user else None
-    except Exception:  # no login manager yet
-        return None
+    return getattr(current_user, "id", None)
 
 
 def feed_urls(token: str) -> list[tuple[str, str]]:
@@ -55,8 +53,10 @@ class CalendarTokenView(SecuredModelView):
     """Tokens are shown once; only their hash is kept."""
 
     can_export = False
-    column_list = ["label", "user_id", "created_at", "revoked_at"]
-    column_details_list = ["label", "user_id", "created_at", "revoked_at"]
+    #: A token is personal: every account, lecteur included, manages its own.
+    write_role = Role.reader
+    column_list = ["label", "user", "created_at", "revoked_at"]
+    column_details_list = ["label", "user", "created_at", "revoked_at"]
     column_searchable_list = ["label"]
     column_filters = ["revoked_at"]
     column_default_sort = ("created_at", True)
@@ -76,6 +76,26 @@ class CalendarTokenView(SecuredModelView):
             description="Les agendas abonnés avec ce jeton ne reçoivent plus rien.",
         )
     }
+
+    # ----- each account sees its own tokens; administrators see every one
+    def _scoped(self, query):
+        if user_has(Role.admin):
+            return query
+        return query.filter(CalendarToken.user_id == _current_user_id())
+
+    def get_query(self):
+        return self._scoped(super().get_query())
+
+    def get_count_query(self):
+        query = super().get_count_query()
+        return None if query is None else self._scoped(query)
+
+    def get_one(self, id):
+        # Flask-Admin's get_one() ignores get_query(): scope it too.
+        row = super().get_one(id)
+        if row is None or user_has(Role.admin) or row.user_id == _current_user_id():
+            return row
+        return None
 
     def on_model_change(self, form, model, is_created):
         if is_created:

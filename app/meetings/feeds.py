@@ -39,6 +39,8 @@ def _check(token: str) -> CalendarToken:
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         abort(404)
+    if row.user is not None and not row.user.active:
+        abort(404)  # a deactivated account's subscriptions stop with it
     return row
 
 

@@ -19,6 +19,7 @@ from app.models.base import (
 )
 
 if TYPE_CHECKING:
+    from app.models.accounts import User
     from app.models.people import Member, WorkingGroup
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -245,9 +246,9 @@ class CalendarToken(db.Model):
         sa.String(64), info={"label": "Empreinte du jeton"}
     )
     label: Mapped[str] = mapped_column(sa.String(120), info={"label": "Libellé"})
-    #: Account that owns the token; the lead links it to user_account at merge.
+    #: Account that owns the token; deleting the account deletes its tokens.
     user_id: Mapped[int | None] = mapped_column(
-        sa.Integer, index=True, info={"label": "Compte"}
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, info={"label": "Créé le"}
@@ -256,6 +257,8 @@ class CalendarToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), info={"label": "Révoqué le"}
     )
+
+    user: Mapped[User | None] = relationship(info={"label": "Compte"})
 
     __table_args__ = (
         sa.UniqueConstraint("token_hash", name="uq_calendar_token_token_hash"),
