@@ -203,6 +203,18 @@ def test_editor_refused_account_screens(app, editor_client, everything):
     assert failures == []
 
 
+def test_security_log_is_for_administrators(
+    admin_client, editor_client, reader_client, everything
+):
+    assert reader_client.get("/admin/security_event/").status_code == 403
+    assert editor_client.get("/admin/security_event/").status_code == 403
+    page = admin_client.get("/admin/security_event/").get_data(as_text=True)
+    # The fixtures' logins and the two refusals above are listed, in French.
+    assert "Connexion réussie" in page
+    assert "Accès refusé (403)" in page
+    assert "reader" in page and "editor" in page
+
+
 def test_reader_refused_account_screens(app, reader_client, everything):
     failures = _check(
         reader_client, app, {403}, lambda rule, func, view: view.endpoint == "account"

@@ -7,7 +7,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 
 from app import models as m
-from app.admin.accounts import AccountView
+from app.admin.accounts import AccountView, SecurityLogView
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
@@ -88,6 +88,11 @@ def register_views(admin: Admin) -> None:
         )
     )
     admin.add_view(AccountView(m.User, category=ADMINISTRATION, endpoint="account"))
+    admin.add_view(
+        SecurityLogView(
+            m.SecurityEvent, category=ADMINISTRATION, endpoint="security_event"
+        )
+    )
 
 
 def init_admin(app: Flask) -> Admin:

@@ -141,3 +141,19 @@ class AccountView(SecuredModelView):
             flash("Il doit rester au moins un administrateur actif.", "error")
             return False
         return super().delete_model(model)
+
+
+class SecurityLogView(SecuredModelView):
+    """The security log, read-only, for administrators (logins, refusals…)."""
+
+    read_role = Role.admin
+    write_role = Role.admin
+    export_role = Role.admin
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = False
+    column_list = ["at", "kind", "email", "ip", "detail"]
+    column_filters = ["kind", "email", "ip", "at"]
+    column_searchable_list = ["email", "ip", "detail"]
+    column_default_sort = ("at", True)
