@@ -4,4 +4,4 @@ from app import create_app
 from app.auth.setup import announce
 
 app = create_app()
-announce(app)  # prints the one-time setup token while no account exists
+announce(app)  # prints the one-time setup page and token while no account exists

@@ -1,4 +1,8 @@
-"""cdpl-gestion: the data tool of a conseil de développement."""
+"""cdpl-gestion: the data tool of a conseil de développement.
+
+``create_app`` is the top of the layers (see docs/architecture.md): it wires the
+screens, which use the domain services, which use the models.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.admin import init_admin
+from app.auth import init_auth
+from app.cli import register_cli
 from app.config import (
     Defaults,
     apply_environment,
@@ -16,6 +24,20 @@ from app.config import (
     normalise_database_url,
     secret_key_problem,
 )
+from app.db import (
+    MIGRATIONS_DIR,
+    auto_migrate,
+    default_sqlite_uri,
+    upgrade_if_needed,
+)
+from app.extensions import babel, csrf, migrate
+from app.extensions import db as database
+from app.history import init_history
+from app.perf import init_perf
+from app.web import register_web
+
+#: Environment variable naming the instance folder (database, secret key, backups).
+INSTANCE_ENV = "CDPL_INSTANCE_PATH"
 
 
 class ConfigurationError(RuntimeError):
@@ -28,8 +50,6 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     apply_environment(app.config)
     if test_config:
         app.config.update(test_config)
-
-    from app.db import default_sqlite_uri
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or default_sqlite_uri(
         app.instance_path
@@ -56,24 +76,29 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = local_secret_key(app.instance_path)
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, admin screens, commands."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(
+    test_config: dict[str, Any] | None = None, *, migrate_database: bool = True
+) -> Flask:
+    """Build the application: configuration, extensions, screens, commands.
+
+    ``migrate_database=False`` (the command line) leaves the database untouched:
+    ``--help`` must not create or migrate it; the commands that use it migrate
+    it themselves (``app.cli.base.with_database``).
+    """
+    instance = os.environ.get(INSTANCE_ENV)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=str(Path(instance).resolve()) if instance else None,
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure(app, test_config)
     if not app.logger.handlers or app.config.get("PRODUCTION"):
         logging.basicConfig(level=logging.INFO)
 
-    from app import db as _db_setup  # noqa: F401  (registers engine events)
-    from app.extensions import babel, csrf, db, migrate
-
-    db.init_app(app)
-    from app.history import init_history
-
+    database.init_app(app)
     init_history(app)
-    from app.db import MIGRATIONS_DIR
-
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    migrate.init_app(app, database, directory=MIGRATIONS_DIR)
     babel.init_app(
         app,
         locale_selector=_select_locale,
@@ -82,37 +107,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ),
     )
     csrf.init_app(app)
-
-    from app.auth import init_auth
-
     init_auth(app)
-
-    from app.web import register_web
-
     register_web(app)
-
-    from app.admin import init_admin
-
     init_admin(app)
-
-    from app.perf import init_perf
-
     init_perf(app)
-
-    from app.cli import register_cli
-
     register_cli(app)
 
-    if app.config.get("AUTO_MIGRATE") and not os.environ.get("CDPL_SKIP_MIGRATE"):
-        from app.db import upgrade_if_needed
-
+    if migrate_database and auto_migrate(app):
         upgrade_if_needed(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind a reverse proxy: trust its X-Forwarded-For/-Proto so the client
         # address (throttling, log) and HTTPS (Secure cookie, HSTS) are right.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
@@ -122,8 +128,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _select_locale() -> str:
     """French unless the person chose English (session); browsers' language is ignored
     so that every staff member sees the same French screens by default."""
-    from flask import current_app, session
-
     chosen = session.get("lang") if session else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

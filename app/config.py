@@ -39,6 +39,9 @@ class Defaults:
     TRUSTED_PROXIES = 0
     #: Where the one-time setup token is kept (default: instance/setup_token).
     SETUP_TOKEN_PATH = None
+    #: Address people open (``https://cdpl.example.org``); used in messages printed
+    #: by a WSGI server, which does not know where it is reached.
+    PUBLIC_URL = ""
     EXPORT_STREAM_BATCH = 2000
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     BACKUP_KEEP = 7
@@ -56,6 +59,7 @@ ENV_KEYS = {
     "CDPL_ENV": "CDPL_ENV",
     "CDPL_TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "CDPL_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "CDPL_PUBLIC_URL": "PUBLIC_URL",
 }
 
 

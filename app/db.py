@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
+import flask_migrate
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +69,6 @@ def is_sqlite(app: Flask) -> bool:
 
 def current_and_head(app: Flask) -> tuple[set[str], set[str]]:
     """Revisions the database is at, and the heads of the migration scripts."""
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from app.extensions import db
-
     cfg = Config()
     cfg.set_main_option("script_location", MIGRATIONS_DIR)
     script = ScriptDirectory.from_config(cfg)
@@ -78,8 +79,6 @@ def current_and_head(app: Flask) -> tuple[set[str], set[str]]:
 
 def upgrade_if_needed(app: Flask) -> bool:
     """Bring the database to the latest revision; return True if it changed."""
-    import flask_migrate
-
     with app.app_context():
         current, heads = current_and_head(app)
         if current == heads:
@@ -87,3 +86,10 @@ def upgrade_if_needed(app: Flask) -> bool:
         log.info("Migrating database from %s to %s", current or "empty", heads)
         flask_migrate.upgrade(directory=MIGRATIONS_DIR)
         return True
+
+
+def auto_migrate(app: Flask) -> bool:
+    """Whether this app brings its database to the latest revision by itself."""
+    return bool(app.config.get("AUTO_MIGRATE")) and not os.environ.get(
+        "CDPL_SKIP_MIGRATE"
+    )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.history.actor import acting_as, declared_actor
 from app.models import (
     Action,
     ActionStatus,
@@ -155,8 +156,6 @@ def paris(year, month, day, hour, minute) -> datetime:
 
 def load_demo() -> int:
     """Load the demo records; return how many were created (0 on a second run)."""
-    from app.history.actor import acting_as, declared_actor
-
     if declared_actor() is None:
         with acting_as("demo"):
             return _load_demo()

@@ -13,6 +13,8 @@ import os
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 
+from app.extensions import db
+
 HEADER = "X-Query-Count"
 
 
@@ -37,8 +39,6 @@ def init_perf(app: Flask) -> None:
     """Count SQL statements per request when enabled (see module docstring)."""
     if not enabled(app):
         return
-    from app.extensions import db
-
     with app.app_context():
         for engine in db.engines.values():
             if not sa.event.contains(engine, "before_cursor_execute", _count):

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import get_locale, refresh
 
-from flask import Blueprint, Flask, g, redirect, request, session, url_for
+from app.auth.headers import csp_nonce
+from app.auth.redirects import safe_next
+from app.meetings.feeds import bp as feeds_bp
 
 bp = Blueprint("web", __name__)
-
-
-def csp_nonce() -> str:
-    """A random nonce for this request's inline scripts and styles."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
 
 
 @bp.get("/")
@@ -25,8 +21,6 @@ def home():
 def set_language():
     lang = request.form.get("lang", "fr")
     session["lang"] = lang if lang in ("fr", "en") else "fr"
-    from app.auth.redirects import safe_next
-
     return redirect(safe_next(request.form.get("next")) or url_for("admin.index"))
 
 
@@ -37,8 +31,6 @@ def _declare_language(response):
         and not response.is_streamed
         and not response.direct_passthrough
     ):
-        from flask_babel import get_locale
-
         body = response.get_data()
         if b"<html>" in body[:400]:
             lang = str(get_locale() or "fr").encode()
@@ -51,15 +43,10 @@ def _declare_language(response):
 def register_web(app: Flask) -> None:
     """Register plain routes and template helpers."""
     app.register_blueprint(bp)
-    from app.meetings.feeds import bp as feeds_bp
-
     app.register_blueprint(feeds_bp)
     app.after_request(_declare_language)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    from flask_babel import get_locale, refresh
-
     # Flask-Babel caches the locale in the app context, which a test client (or
     # any caller that keeps one app context) shares between requests.
     app.before_request(refresh)
-
     app.jinja_env.globals["get_locale"] = get_locale

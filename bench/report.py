@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import run as r
+from bench import targets as r
 
 #: The issue's figure for the plain sqlite3 + csv loop on a quiet machine.
 PLAIN_SQLITE_REFERENCE_S = 1.0

@@ -35,25 +35,8 @@ from bench.measure import (
     plain_export,
 )
 from bench.pages import plan_pages
-
-ROOT = dataset.ROOT
-OUT = dataset.OUT
-DOC = ROOT / "docs" / "performance.md"
-
-#: Targets of issue 8.
-LIST_MEDIAN_MS = 30
-LIST_P95_MS = 60
-MAX_QUERIES = 10
-EXPORT_RATIO = 2.0
-EXPORT_RSS_MB = 50
-IMPORT_S = 10
-COLD_START_S = 1.5
-#: Reference figures quoted by the issue (same machine, same size, 50-row page).
-REFERENCES = {
-    "member": {"django": 42, "flask_admin_untuned": 21},
-    "attendance": {"django": 118, "flask_admin_untuned": 30},
-}
-DATASETTE_CSV_S = 13.0
+from bench.report import write_report
+from bench.targets import OUT, ROOT
 
 
 def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
@@ -182,8 +165,6 @@ def main(argv: list[str] | None = None) -> None:
             print("--priority : droits insuffisants, priorité normale.")
     run(args.db, args.quick, args.rebuild, args.url)
     if not args.no_doc:
-        from bench.report import write_report
-
         path = write_report()
         print(f"Rapport écrit : {path.relative_to(ROOT)}")
 

@@ -280,7 +280,7 @@ def test_relation_change_logs_previous_link(db, make_member):
     db.session.commit()
     last = entries(db, member)[-1]
     assert last.changes == {"organisation_id": [first.id, second.id]}
-    from app.history.views import entry_rows
+    from app.admin.history import entry_rows
 
     assert entry_rows(last) == [("Structure", "CDPL", "Lorient Agglomération")]
 

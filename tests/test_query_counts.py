@@ -249,7 +249,7 @@ def test_search_through_related_records(
 def test_fast_phone_display_matches_phonenumbers(number):
     import phonenumbers
 
-    from app.admin.fields import display_phone
+    from app.normalisers import display_phone
 
     expected = phonenumbers.format_number(
         phonenumbers.parse(number, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL

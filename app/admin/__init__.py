@@ -13,6 +13,7 @@ from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
 from app.admin.documents import DocumentView
 from app.admin.imports import DumpView, ImportView, TransferLogView
+from app.admin.journal import JournalView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
 from app.admin.people import (
     CollegeView,
@@ -29,7 +30,10 @@ from app.admin.plans import (
     PlanView,
 )
 from app.auth.access import AccessMixin
-from app.history.journal import journal_view_class
+from app.auth.headers import csp_nonce
+from app.meetings.attendance import group_rates, member_rate
+from app.meetings.dashboard import build_dashboard
+from app.meetings.report import render_markdown
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
@@ -44,8 +48,6 @@ class DashboardView(AccessMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
-        from app.meetings.dashboard import build_dashboard
-
         return self.render("admin/dashboard.html", board=build_dashboard())
 
 
@@ -83,9 +85,7 @@ def register_views(admin: Admin) -> None:
         TransferLogView(name="Journal des échanges", category=DATA, endpoint="journal")
     )
     admin.add_view(
-        journal_view_class()(
-            m.ChangeLog, category=ADMINISTRATION, endpoint="change_log"
-        )
+        JournalView(m.ChangeLog, category=ADMINISTRATION, endpoint="change_log")
     )
     admin.add_view(AccountView(m.User, category=ADMINISTRATION, endpoint="account"))
     admin.add_view(
@@ -103,7 +103,7 @@ def init_admin(app: Flask) -> Admin:
         url="/admin",
         index_view=DashboardView(name="Tableau de bord", url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/cdpl_base.html", fluid=True),
-        csp_nonce_generator=_csp_nonce,
+        csp_nonce_generator=csp_nonce,
     )
     register_views(admin)
     _register_template_helpers(app)
@@ -112,20 +112,11 @@ def init_admin(app: Flask) -> Admin:
 
 def _register_template_helpers(app: Flask) -> None:
     """Functions the meeting, member and group pages call from their templates."""
-    from app.meetings.attendance import group_rates, member_rate
-    from app.meetings.report import render_markdown
-
     app.jinja_env.globals.update(
         member_attendance_rate=member_rate,
         group_attendance_rates=group_rates,
         render_minutes_markdown=render_markdown,
     )
-
-
-def _csp_nonce() -> str:
-    from app.web import csp_nonce
-
-    return csp_nonce()
 
 
 def model_views(admin: Admin) -> list[SecuredModelView]:

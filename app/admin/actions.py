@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.admin.base import SecuredModelView
 from app.admin.fields import check_deadline
+from app.models import ActionStatus
 
 
 class ActionView(SecuredModelView):
@@ -43,9 +46,5 @@ class ActionView(SecuredModelView):
         return check_deadline(form)
 
     def on_model_change(self, form, model, is_created):
-        from datetime import date
-
-        from app.models import ActionStatus
-
         if model.status == ActionStatus.done and model.done_on is None:
             model.done_on = date.today()

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import flash
+from flask import flash, request
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from markupsafe import Markup
@@ -16,18 +16,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import RelationshipProperty, joinedload
 from wtforms import validators
 
+from app.admin.exports import ExportMixin
 from app.admin.fields import (
-    PARIS,
     FrenchFilterConverter,
     FrenchModelConverter,
     add_error,
 )
+from app.admin.history import HistoryViewMixin
 from app.admin.listing import FastListMixin
 from app.auth.access import ModelAccessMixin
-from app.exports.views import ExportMixin
 from app.extensions import db
-from app.history.views import HistoryViewMixin
+from app.labels import model_labels
 from app.models.base import LabelledEnum
+from app.timezone import PARIS
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +84,6 @@ TYPE_FORMATTERS.update(
 DETAIL_FORMATTERS = dict(TYPE_FORMATTERS)
 
 
-def model_labels(model) -> dict[str, str]:
-    """French labels declared in ``info={"label": ...}`` on columns and relations."""
-    labels: dict[str, str] = {}
-    mapper = sa.inspect(model)
-    for prop in mapper.attrs:
-        info = getattr(prop, "info", None) or {}
-        label = info.get("label")
-        if label is None and hasattr(prop, "columns"):
-            label = prop.columns[0].info.get("label")
-        if label:
-            labels[prop.key] = label
-    labels.setdefault("id", "N°")
-    return labels
-
-
 def default_search_fields(model) -> list[str]:
     """Columns a picker searches when the target model declares none."""
     declared = getattr(model, "__search__", None)
@@ -118,9 +104,9 @@ class SecuredModelView(
 
     - ``ModelAccessMixin`` (app/auth/access.py): role checks on every request and
       endpoint; it comes first so that it wraps everything below.
-    - ``HistoryViewMixin`` (app/history/views.py): history, restore, optimistic
+    - ``HistoryViewMixin`` (app/admin/history.py): history, restore, optimistic
       locking, safe delete and archiving.
-    - ``ExportMixin`` (app/exports/views.py): streamed exports in open formats.
+    - ``ExportMixin`` (app/admin/exports.py): streamed exports in open formats.
     - ``FastListMixin`` (app/admin/listing.py): list pages in a constant number
       of queries (keys first, cheap counts, row buttons built once).
     """
@@ -281,8 +267,6 @@ class SecuredModelView(
         return ok
 
     def _editing_id(self):
-        from flask import request
-
         return request.args.get("id")
 
     def _check_uniques(self, form) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, g, url_for
+from flask_login import current_user
 from markupsafe import Markup
 from wtforms import BooleanField, validators
 
@@ -17,8 +18,6 @@ from app.models.base import utcnow
 
 
 def _current_user_id() -> int | None:
-    from flask_login import current_user
-
     return getattr(current_user, "id", None)
 
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -16,7 +13,8 @@ from flask_admin.model import filters as model_filters
 from flask_admin.model.form import converts
 from wtforms import ValidationError
 
-PARIS = ZoneInfo("Europe/Paris")
+from app.normalisers import normalise_email, normalise_phone
+from app.timezone import PARIS
 
 
 class ParisDateTimeField(DateTimeField):
@@ -136,56 +134,6 @@ class FrenchFilterConverter(FilterConverter):
         return super().conv_enum(column, name, options, **kwargs)
 
     conv_enum._converter_for = FilterConverter.conv_enum._converter_for  # type: ignore[attr-defined]
-
-
-def normalise_email(raw: str | None) -> str | None:
-    """Validate an e-mail address; return it lower-cased, or raise ValueError (French)."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        result = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(
-            "Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."
-        ) from exc
-    return result.normalized.lower()
-
-
-def normalise_phone(raw: str | None, region: str = "FR") -> str | None:
-    """Parse a phone number (French by default) and return it in E.164 form."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw.strip(), region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(
-            "Numéro de téléphone invalide (exemple : 02 97 00 00 00)."
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("Numéro de téléphone invalide (exemple : 02 97 00 00 00).")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def display_phone(value: str | None) -> str:
-    """Show an E.164 number in national format for French numbers."""
-    if not value:
-        return ""
-    if len(value) == 12 and value.startswith("+33") and value[3:].isdigit():
-        # Fast path for the usual case (lists show 50 of them per page): the
-        # national format of a French number is 0X XX XX XX XX.
-        digits = "0" + value[3:]
-        return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return value
-    if number.country_code == 33:
-        return phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.NATIONAL
-        )
-    return phonenumbers.format_number(
-        number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
 
 
 def email_validator(form, field) -> None:

@@ -11,17 +11,18 @@ from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.admin.fields import PARIS
 from app.auth.access import AccessMixin
 from app.exports import pending
 from app.exports.audit import record
-from app.exports.import_kinds import KINDS
-from app.exports.importing import get_kind, preview_rows, run_import
+from app.exports.dump import write_dump
+from app.exports.import_kinds import KINDS, get_kind
+from app.exports.importing import preview_rows, run_import
 from app.exports.readers import ImportFileError, read_table
 from app.extensions import db
-from app.models import Meeting
+from app.models import DataTransfer, Meeting
 from app.models.accounts import Role
 from app.models.audit import TransferOperation
+from app.timezone import PARIS
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,6 @@ class DumpView(AccessMixin, BaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self):
         if request.method == "POST":
-            from app.exports.dump import write_dump
-
             fh = tempfile.TemporaryFile()
             try:
                 rows = write_dump(fh)
@@ -278,8 +277,6 @@ class TransferLogView(AccessMixin, BaseView):
 
     @expose("/")
     def index(self):
-        from app.models import DataTransfer
-
         entries = (
             db.session.execute(
                 sa.select(DataTransfer)

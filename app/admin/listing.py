@@ -28,6 +28,7 @@ from flask_admin.babel import gettext
 from flask_admin.contrib.sqla import tools
 from flask_admin.model import template as row_templates
 from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
 
 from app.admin.search import FastSearchMixin
 
@@ -145,8 +146,6 @@ class FastListMixin(FastSearchMixin):
 
     # ----- edit pages: inline sub-forms without one query per line
     def _inline_eager_options(self) -> list:
-        from sqlalchemy.orm import selectinload
-
         mapper = sa.inspect(self.model)
         inline_models = set()
         for inline in self.inline_models or ():

@@ -9,11 +9,12 @@ from markupsafe import Markup
 from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
-from app.admin.base import SecuredModelView, linkify, model_labels
+from app.admin.base import SecuredModelView, linkify
 from app.admin.fields import add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
+from app.labels import model_labels
 from app.models import Attendance, Decision, Member
 
 URL_VALIDATORS = [

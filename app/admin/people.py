@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_admin.model.form import InlineFormAdmin
 
-from app.admin.base import SecuredModelView, model_labels
-from app.admin.fields import add_error, display_phone, email_validator, phone_validator
+from app.admin.base import SecuredModelView
+from app.admin.fields import add_error, email_validator, phone_validator
+from app.labels import model_labels
 from app.models import Membership
+from app.normalisers import display_phone
 
 
 class OrganisationView(SecuredModelView):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
+
+from app.auth.headers import register_error_pages, set_security_headers
+from app.auth.redirects import check_request_params
+from app.auth.sessions import CookieSessionInterface, load_user
+from app.auth.views import bp
+from app.extensions import login_manager
 
 log = logging.getLogger(__name__)
 
 
 def init_auth(app: Flask) -> None:
     """Wire Flask-Login, the auth pages, headers, error pages and request checks."""
-    from app.auth.headers import register_error_pages, set_security_headers
-    from app.auth.redirects import check_request_params
-    from app.auth.sessions import CookieSessionInterface, load_user
-    from app.auth.views import bp
-    from app.extensions import login_manager
-
     # The security log is INFO: keep it even when the root logger is at WARNING
     # (Alembic's logging configuration sets that during start-up migrations).
     logging.getLogger("cdpl.security").setLevel(logging.INFO)
@@ -43,7 +43,5 @@ def _fresh_request_state() -> None:
     Flask reuses an app context that is already active (tests, CLI), and with it
     ``g``; Flask-Login's cached user must never outlive its request.
     """
-    from flask import g
-
     g.pop("_login_user", None)
     g.pop("csp_nonce", None)

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.auth.events import record
+from app.extensions import db
+from app.models.accounts import SecurityEventKind
+
 log = logging.getLogger(__name__)
+
+
+def csp_nonce() -> str:
+    """A random nonce for this request's inline scripts and styles."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
 
 ERROR_TEXTS = {
     400: ("Requête invalide", "La requête n'a pas pu être comprise."),
@@ -54,8 +68,6 @@ def content_security_policy(nonce: str) -> str:
 
 
 def set_security_headers(response):
-    from app.web import csp_nonce
-
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     headers["X-Frame-Options"] = "DENY"
@@ -106,8 +118,6 @@ def handle_unexpected(exc: Exception):
     # The details go to the log only; the page shows no exception text.
     log.exception("Unhandled error on %s %s", request.method, request.path)
     try:
-        from app.extensions import db
-
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the error page must still render
         log.exception("Rollback after error failed")
@@ -115,11 +125,6 @@ def handle_unexpected(exc: Exception):
 
 
 def _log_denied() -> None:
-    from flask_login import current_user
-
-    from app.auth.events import record
-    from app.models.accounts import SecurityEventKind
-
     if getattr(request, "_cdpl_denied_logged", False):
         return
     request._cdpl_denied_logged = True

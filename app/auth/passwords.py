@@ -71,6 +71,8 @@ def needs_rehash(stored_hash: str) -> bool:
 @cache
 def common_passwords() -> frozenset[str]:
     """The 30,000 most common passwords shipped with zxcvbn."""
+    # Loaded on first use: the 30,000-word list costs ~12 MB, and only password
+    # changes and account creation need it.
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])

@@ -9,10 +9,13 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 
+from app.auth import events
+from app.auth.passwords import hash_password
 from app.extensions import db
-from app.models.accounts import User
+from app.models.accounts import Role, SecurityEventKind, User
+from app.models.base import utcnow
 
 log = logging.getLogger("cdpl.setup")
 
@@ -41,7 +44,10 @@ def setup_token(app: Flask | None = None) -> str:
     token = secrets.token_urlsafe(24)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(token)
-    _print_token(token)
+    if has_request_context():
+        # Created by a visit to the setup page: the console is where the person
+        # running the server reads it.
+        _print_token(token, request.host_url.rstrip("/"))
     return token
 
 
@@ -54,8 +60,10 @@ def forget_token() -> None:
     _token_path(current_app).unlink(missing_ok=True)
 
 
-def announce(app: Flask) -> None:
-    """At server start: print the setup token when no account exists yet."""
+def announce(app: Flask, base_url: str | None = None) -> None:
+    """At server start: print the setup page's address and token while no account
+    exists. ``base_url`` is where the server listens (``http://127.0.0.1:5000``);
+    the WSGI entry point, which does not know it, uses ``PUBLIC_URL``."""
     if app.extensions.get("cdpl_setup_announced"):
         return  # ``flask --app wsgi serve`` reaches here twice
     app.extensions["cdpl_setup_announced"] = True
@@ -63,21 +71,20 @@ def announce(app: Flask) -> None:
         with app.app_context():
             if not no_account_yet():
                 return
-            path_existed = _token_path(app).exists()
             token = setup_token(app)
     except sa.exc.SQLAlchemyError:
         return  # no tables yet (database not migrated): nothing to announce
-    if path_existed:  # a new token was printed by setup_token()
-        _print_token(token)
+    _print_token(token, base_url or app.config.get("PUBLIC_URL") or None)
 
 
-def _print_token(token: str) -> None:
+def _print_token(token: str, base_url: str | None) -> None:
     # Printed on the server console, never logged: the security log must not
     # hold a token.
+    page = f"{base_url}/installation" if base_url else "/installation (sur ce serveur)"
     print(  # noqa: T201
-        "Aucun compte n'existe. Créez le premier administrateur avec "
-        "« cdpl-gestion create-admin » ou sur la page /installation avec le "
-        f"jeton : {token}",
+        "Aucun compte n'existe. Créez le premier administrateur sur la page "
+        f"{page} avec le jeton : {token}\n"
+        "ou en ligne de commande : cdpl-gestion create-admin --email VOTRE@ADRESSE",
         flush=True,
     )
 
@@ -85,11 +92,6 @@ def _print_token(token: str) -> None:
 def create_administrator(email: str, name: str | None, password: str, detail: str):
     """Create an active administrator (password already checked), log the event,
     commit, and retire the one-time setup token. Returns the account."""
-    from app.auth import events
-    from app.auth.passwords import hash_password
-    from app.models.accounts import Role, SecurityEventKind
-    from app.models.base import utcnow
-
     user = User(
         email=email,
         name=(name or "").strip() or None,

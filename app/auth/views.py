@@ -80,7 +80,15 @@ def login():
         status = 200
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, next_url=next_url), status
+    return (
+        render_template(
+            "auth/login.html",
+            form=form,
+            next_url=next_url,
+            first_account_needed=setup.no_account_yet(),
+        ),
+        status,
+    )
 
 
 @bp.post("/deconnexion")

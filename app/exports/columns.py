@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from app.admin.fields import display_phone
+from app.models import MeetingKind
 from app.models.base import UTCDateTime
+from app.normalisers import display_phone
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -71,8 +72,6 @@ def _plan_action_label(plan_short, plan_name, number) -> str:
 
 
 def _meeting_label(group_name, kind, starts_at, ident) -> str:
-    from app.models import MeetingKind
-
     if isinstance(kind, str):  # a raw stored code
         kind = MeetingKind[kind] if kind in MeetingKind.__members__ else None
     what = group_name or (kind.label if kind else "")

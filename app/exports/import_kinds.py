@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.admin.fields import normalise_email, normalise_phone
 from app.exports.importing import Field, ImportKind, key_of
 from app.exports.values import (
     as_text,
@@ -28,6 +27,7 @@ from app.models import (
     Plan,
     PlanAction,
 )
+from app.normalisers import normalise_email, normalise_phone
 
 
 def _email(value):
@@ -376,3 +376,11 @@ KINDS: dict[str, type[ImportKind]] = {
         MeasurementImport,
     )
 }
+
+
+def get_kind(name: str) -> ImportKind:
+    """A fresh instance of the import kind called ``name`` (French error if unknown)."""
+    try:
+        return KINDS[name]()
+    except KeyError as exc:
+        raise ValueError(f"Type d'import inconnu : {name}") from exc

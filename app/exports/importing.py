@@ -220,15 +220,6 @@ class ImportKind:
         return created, updated
 
 
-def get_kind(name: str) -> ImportKind:
-    from app.exports.import_kinds import KINDS
-
-    try:
-        return KINDS[name]()
-    except KeyError as exc:
-        raise ValueError(f"Type d'import inconnu : {name}") from exc
-
-
 def run_import(
     session,
     kind: ImportKind,

@@ -129,6 +129,7 @@ def _csv_rows(text: str, delimiter: str):
 
 
 def _xlsx_rows(data: bytes):
+    # openpyxl costs ~12 MB of memory: loaded by the first XLSX import only.
     from openpyxl import load_workbook
 
     try:
@@ -144,6 +145,7 @@ def _xlsx_rows(data: bytes):
 
 
 def _ods_rows(data: bytes):
+    # odfpy costs ~12 MB of memory: loaded by the first ODS import only.
     from odf import opendocument, table, teletype
     from odf.namespaces import OFFICENS, TABLENS
     from odf.text import P

@@ -184,6 +184,7 @@ def json_chunks(headers: list[str], batches: Iterable) -> Iterator[bytes]:
 
 def write_xlsx(headers, kinds, batches, title: str):
     """An XLSX workbook in a temporary file (openpyxl write-only mode)."""
+    # openpyxl costs ~12 MB of memory: loaded by the first XLSX export only.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 

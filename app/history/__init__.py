@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.history import recorder
 from app.history.actor import acting_as, current_actor
 
 __all__ = ["acting_as", "current_actor", "init_history"]
@@ -29,6 +30,4 @@ __all__ = ["acting_as", "current_actor", "init_history"]
 
 def init_history(app: Flask) -> None:
     """Install the session hooks (idempotent; shared by every app of the process)."""
-    from app.history import recorder
-
     recorder.install()

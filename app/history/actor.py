@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import click
 from flask import current_app, has_request_context
+from flask_login import current_user
 
 #: Set by commands (CLI, demo loader, imports) for the changes they make.
 _actor_label: ContextVar[str | None] = ContextVar("cdpl_actor_label", default=None)
@@ -44,8 +46,6 @@ def _authenticated_user():
     """The Flask-Login user of this request when one is logged in, else None."""
     if not has_request_context() or not hasattr(current_app, "login_manager"):
         return None
-    from flask_login import current_user
-
     try:
         user = current_user._get_current_object()
     except Exception:  # login manager present but not configured (no user loader)
@@ -70,8 +70,6 @@ def current_actor() -> Actor:
         return Actor(user_id, str(getattr(user, "email", None) or raw_id))
     if has_request_context():
         return Actor(None, ANONYMOUS)
-    import click
-
     if click.get_current_context(silent=True) is not None:
         return Actor(None, CLI)
     return Actor(None, SYSTEM)

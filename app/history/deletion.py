@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.history.values import model_for_table
+from app.labels import field_label, model_for_table
 
 #: Tables whose CASCADE rows still forbid the delete of the parent.
 BLOCKING_CASCADES = {"working_group": {"membership"}}
@@ -53,8 +53,6 @@ def _label(table: str) -> str:
 
 
 def _role(table: str, column: str, target: type) -> str | None:
-    from app.history.values import field_label
-
     cls = model_for_table(table)
     if cls is None:
         return None

@@ -23,8 +23,10 @@ import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.orm import ColumnProperty, Mapper, RelationshipProperty, attributes
 
+from app.extensions import db
 from app.history.actor import current_actor
 from app.models.base import utcnow
+from app.models.history import ChangeKind, ChangeLog
 
 #: Never copied into the log (secrets of accounts, whatever the model).
 SECRET_MARKERS = ("password", "secret", "token", "hash")
@@ -178,16 +180,12 @@ def _after_flush(session, flush_context) -> None:
                 }
             )
     if rows:
-        from app.models.history import ChangeLog
-
         table = ChangeLog.__table__
         stmt = table.insert()
         session.connection().execute(stmt, [_coerce_kind(table, r) for r in rows])
 
 
 def _coerce_kind(table, row):
-    from app.models.history import ChangeKind
-
     row["kind"] = ChangeKind[row["kind"]]
     return row
 
@@ -195,8 +193,6 @@ def _coerce_kind(table, row):
 def _set_null_references(session, flush_context, instances) -> None:
     """Clear "ON DELETE SET NULL" links through the ORM, so that the records
     losing a link (a meeting's "next meeting") get a history entry too."""
-    from app.extensions import db
-
     deleted = [o for o in session.deleted if is_tracked(type(o))]
     if not deleted:
         return
@@ -248,8 +244,6 @@ _active_history_done: set[type] = set()
 def install() -> None:
     """Attach the hooks once per process (the session class is shared by apps)."""
     global _installed
-    from app.extensions import db
-
     sa.orm.configure_mappers()
     for mapper in db.Model.registry.mappers:
         _make_previous_values_loaded(mapper, mapper.class_)

@@ -7,8 +7,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.history.recorder import BOOKKEEPING, NOTE_KEY, collection_keys, column_keys
-from app.history.values import field_label, load, model_for_table, paris_time
+from app.history.values import load
+from app.labels import field_label, model_for_table
 from app.models.history import ChangeKind, ChangeLog
+from app.timezone import paris_time
 
 
 class RestoreError(Exception):

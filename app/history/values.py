@@ -8,28 +8,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import RelationshipProperty
 
 from app.extensions import db
+from app.labels import relationship_for_fk
 from app.models.base import UTCDateTime
+from app.timezone import PARIS
 
 EMPTY = "(vide)"
 PARIS_FORMAT = "%d/%m/%Y %H:%M"
-
-
-def model_for_table(name: str) -> type | None:
-    for mapper in db.Model.registry.mappers:
-        if getattr(mapper.class_, "__tablename__", None) == name:
-            return mapper.class_
-    return None
-
-
-def type_label(name: str, plural: bool = False) -> str:
-    cls = model_for_table(name)
-    if cls is None:
-        return name
-    attr = "__label_plural__" if plural else "__label__"
-    return getattr(cls, attr, cls.__name__)
 
 
 def load(cls: type, key: str, raw: Any) -> Any:
@@ -54,30 +40,6 @@ def load(cls: type, key: str, raw: Any) -> Any:
     return raw
 
 
-def _relationship_for_fk(cls: type, key: str) -> RelationshipProperty | None:
-    mapper = sa.inspect(cls)
-    column = mapper.columns.get(key)
-    if column is None or not column.foreign_keys:
-        return None
-    for rel in mapper.relationships:
-        if rel.direction.name == "MANYTOONE" and column in rel.local_columns:
-            return rel
-    return None
-
-
-def field_label(cls: type, key: str) -> str:
-    """French label of a logged field (a foreign key shows its relation's label)."""
-    from app.admin.base import model_labels
-
-    labels = model_labels(cls)
-    if key in labels:
-        return labels[key]
-    rel = _relationship_for_fk(cls, key)
-    if rel is not None and rel.key in labels:
-        return labels[rel.key]
-    return key
-
-
 def _related_text(target: type, pk: Any) -> str:
     obj = db.session.get(target, pk)
     if obj is None:
@@ -87,8 +49,6 @@ def _related_text(target: type, pk: Any) -> str:
 
 def display(cls: type, key: str, raw: Any) -> str:
     """French, human-readable text of a logged value."""
-    from app.admin.base import PARIS
-
     if raw is None or raw == "" or raw == []:
         return EMPTY
     mapper = sa.inspect(cls)
@@ -96,7 +56,7 @@ def display(cls: type, key: str, raw: Any) -> str:
     if rel is not None and isinstance(raw, list):
         target = rel.mapper.class_
         return ", ".join(_related_text(target, pk) for pk in raw)
-    fk_rel = _relationship_for_fk(cls, key)
+    fk_rel = relationship_for_fk(cls, key)
     if fk_rel is not None:
         return _related_text(fk_rel.mapper.class_, raw)
     value = load(cls, key, raw)
@@ -118,9 +78,3 @@ def display(cls: type, key: str, raw: Any) -> str:
         )
         return text.replace(",", "\u202f").replace(".", ",")
     return str(value)
-
-
-def paris_time(moment: datetime) -> str:
-    from app.admin.base import PARIS
-
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import LabelledEnum, TimestampMixin, enum_column
-
-if TYPE_CHECKING:
-    from app.models.meetings import Attendance
 
 
 class OrganisationKind(LabelledEnum):
@@ -125,7 +121,9 @@ class Member(TimestampMixin, db.Model):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="member", info={"label": "Groupes"}
     )
-    attendances: Mapped[list[Attendance]] = relationship(
+    # "Attendance" is resolved by name in the model registry: meetings.py imports
+    # this module (a meeting belongs to a group), never the other way round.
+    attendances: Mapped[list["Attendance"]] = relationship(  # noqa: F821, UP037
         back_populates="member", info={"label": "Présences"}
     )
 

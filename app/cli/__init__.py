@@ -1,47 +1,54 @@
-"""Command-line interface: ``cdpl-gestion <command>`` or ``flask --app wsgi <command>``."""
+"""Command-line interface: ``cdpl-gestion <command>`` or ``flask --app wsgi <command>``.
+
+Command docstrings are the French help that ``--help`` prints.
+"""
 
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
+import waitress
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
 
-from app.exports.cli import register_commands as register_export_commands
+from app.auth import setup
+from app.auth.passwords import password_problems
+from app.cli.base import FrenchCommand, with_database
+from app.cli.data import register_commands as register_data_commands
+from app.demo import load_demo
+from app.extensions import db
+from app.models.accounts import User
 
 
-def _create_app():
-    from app import create_app
-
-    return create_app()
-
-
-@click.command("serve")
+@click.command("serve", cls=FrenchCommand)
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute."
+    "--host", default="127.0.0.1", help="Adresse d'écoute (par défaut 127.0.0.1)."
 )
-@click.option("--port", default=5000, show_default=True, help="Port d'écoute.")
-@click.option("--threads", default=8, show_default=True, help="Fils de traitement.")
-@with_appcontext
+@click.option("--port", default=5000, help="Port d'écoute (par défaut 5000).")
+@click.option("--threads", default=8, help="Fils de traitement (par défaut 8).")
+@with_database
 def serve_command(host: str, port: int, threads: int) -> None:
-    """Start the application under the waitress WSGI server."""
-    import waitress
+    """Démarrer l'outil (serveur waitress) et afficher l'adresse à ouvrir.
 
-    from app.auth.setup import announce
-
+    Tant qu'aucun compte n'existe, affiche aussi l'adresse de la page
+    d'installation et le jeton à y saisir pour créer le premier administrateur.
+    """
     app = current_app._get_current_object()
-    announce(app)
+    base_url = f"http://{host}:{port}"
+    setup.announce(app, base_url)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"Base de données : {uri.split('@')[-1]}")
-    click.echo(f"cdpl-gestion est prêt : http://{host}:{port}/")
+    click.echo(f"cdpl-gestion est prêt : {base_url}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="cdpl-gestion")
 
 
-@click.command("demo")
-@with_appcontext
+@click.command("demo", cls=FrenchCommand)
+@with_database
 def demo_command() -> None:
-    """Load the meeting of 16 April 2019 (demo data); running it twice changes nothing."""
-    from app.demo import load_demo
+    """Charger les données de démonstration (réunion du 16 avril 2019).
 
+    Sans effet sur des enregistrements déjà présents : la lancer deux fois ne
+    change rien.
+    """
     created = load_demo()
     if created:
         click.echo(
@@ -51,7 +58,7 @@ def demo_command() -> None:
         click.echo("Données de démonstration déjà présentes : rien à faire.")
 
 
-@click.command("create-admin")
+@click.command("create-admin", cls=FrenchCommand)
 @click.option("--email", prompt="Courriel", help="Adresse de connexion du compte.")
 @click.option("--name", default="", help="Nom affiché (facultatif).")
 @click.password_option(
@@ -60,16 +67,10 @@ def demo_command() -> None:
     confirmation_prompt="Confirmation",
     help="Demandé sans écho si absent (à éviter en ligne de commande).",
 )
-@with_appcontext
+@with_database
 def create_admin_command(email: str, name: str, password: str) -> None:
-    """Create an administrator account (e.g. the first one: there is no default account)."""
-    import sqlalchemy as sa
-
-    from app.auth import setup
-    from app.auth.passwords import password_problems
-    from app.extensions import db
-    from app.models.accounts import User
-
+    """Créer un compte administrateur (par exemple le premier : il n'existe aucun
+    compte par défaut)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise click.UsageError("Adresse courriel invalide.")
@@ -85,12 +86,7 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """Attach the project's commands to ``app.cli``."""
+    """Attach the project's commands to ``app.cli`` (``flask --app wsgi`` too)."""
     for command in (serve_command, demo_command, create_admin_command):
         app.cli.add_command(command)
-    register_export_commands(app)  # import-data, dump, load-dump, backup, restore
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
-def main() -> None:
-    """cdpl-gestion: manage members, groups, meetings, minutes and plans."""
+    register_data_commands(app)  # import-data, dump, load-dump, backup, restore

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -9,8 +10,19 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from app.cli.base import FrenchCommand, with_database
 from app.exports.audit import record
-from app.exports.import_kinds import KINDS
+from app.exports.backup import (
+    BackupError,
+    list_backups,
+    make_backup,
+    restore_backup,
+    sqlite_path,
+)
+from app.exports.dump import DumpError, load_dump, write_dump
+from app.exports.import_kinds import KINDS, get_kind
+from app.exports.importing import run_import
+from app.exports.readers import ImportFileError, read_table
 from app.extensions import db
 from app.models.audit import TransferOperation
 
@@ -24,7 +36,7 @@ def backup_dir() -> Path:
     )
 
 
-@click.command("import-data")
+@click.command("import-data", cls=FrenchCommand)
 @click.argument("kind", type=click.Choice(sorted(KINDS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -38,12 +50,12 @@ def backup_dir() -> Path:
     help="Associer une colonne du fichier à un champ (répétable).",
 )
 @click.option("--dry-run", is_flag=True, help="Vérifier sans rien enregistrer.")
-@with_appcontext
+@with_database
 def import_data_command(kind, file, meeting_id, mappings, dry_run) -> None:
-    """Import a CSV, XLSX or ODS file (all rows or none), with a progress bar."""
-    from app.exports.importing import get_kind, run_import
-    from app.exports.readers import ImportFileError, read_table
+    """Importer un fichier CSV, XLSX ou ODS (toutes les lignes ou aucune).
 
+    KIND est le type de fiches importées ; FILE est le fichier.
+    """
     importer = get_kind(kind)
     try:
         table = read_table(file.read_bytes(), file.name)
@@ -107,13 +119,11 @@ def import_data_command(kind, file, meeting_id, mappings, dry_run) -> None:
     click.echo(f"Import terminé : {created} création(s), {updated} mise(s) à jour.")
 
 
-@click.command("dump")
+@click.command("dump", cls=FrenchCommand)
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@with_appcontext
+@with_database
 def dump_command(file: Path) -> None:
-    """Write the whole database as a ZIP: one CSV per table + datapackage.json."""
-    from app.exports.dump import write_dump
-
+    """Écrire toute la base dans un ZIP : un CSV par table et datapackage.json."""
     partial = file.with_name(file.name + ".partial")
     with partial.open("wb") as fh:
         rows = write_dump(fh)
@@ -125,15 +135,11 @@ def dump_command(file: Path) -> None:
     click.echo(f"Sauvegarde complète écrite : {file} ({rows} lignes).")
 
 
-@click.command("load-dump")
+@click.command("load-dump", cls=FrenchCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_appcontext
+@with_database
 def load_dump_command(file: Path) -> None:
-    """Load a ZIP written by ``dump`` into an empty database (all or nothing)."""
-    import logging
-
-    from app.exports.dump import DumpError, load_dump
-
+    """Recharger un ZIP écrit par « dump » dans une base vide (tout ou rien)."""
     try:
         with file.open("rb") as fh:
             rows = load_dump(fh)
@@ -145,14 +151,12 @@ def load_dump_command(file: Path) -> None:
     click.echo(f"Sauvegarde chargée : {rows} lignes.")
 
 
-@click.command("backup")
+@click.command("backup", cls=FrenchCommand)
 @click.option("--keep", type=int, default=None, help="Nombre de copies conservées.")
 @click.option("--list", "list_only", is_flag=True, help="Lister les copies existantes.")
-@with_appcontext
+@with_database
 def backup_command(keep: int | None, list_only: bool) -> None:
-    """Make a consistent online copy of the SQLite database and check it."""
-    from app.exports.backup import BackupError, list_backups, make_backup, sqlite_path
-
+    """Copier la base SQLite à chaud et vérifier la copie (integrity_check)."""
     target = backup_dir()
     if list_only:
         for path in list_backups(target):
@@ -171,14 +175,12 @@ def backup_command(keep: int | None, list_only: bool) -> None:
     click.echo(f"Copie vérifiée (integrity_check) : {path}")
 
 
-@click.command("restore")
+@click.command("restore", cls=FrenchCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
 @with_appcontext
 def restore_command(file: Path, yes: bool) -> None:
-    """Replace the SQLite database with a backup (stop the application first)."""
-    from app.exports.backup import BackupError, restore_backup, sqlite_path
-
+    """Remplacer la base SQLite par une copie (arrêtez l'outil avant)."""
     if not yes:
         click.confirm(
             "Le contenu actuel de la base sera remplacé. Continuer ?", abort=True

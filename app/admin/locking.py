@@ -20,9 +20,10 @@ from wtforms import HiddenField
 from app.admin.fields import add_error
 from app.extensions import db
 from app.history.actor import current_actor
+from app.history.entries import changes_since
 from app.history.recorder import is_tracked
-from app.history.values import field_label, paris_time
-from app.models.history import ChangeLog
+from app.labels import field_label
+from app.timezone import paris_time
 
 #: Separator between the id and the version in the inline-edit primary key.
 PK_VERSION_SEP = "~"
@@ -43,29 +44,6 @@ class VersionedXEditableWidget(XEditableWidget):
         if version is not None and kwargs.get("pk"):
             kwargs["pk"] = f"{kwargs['pk']}{PK_VERSION_SEP}{version}"
         return super().__call__(field, **kwargs)
-
-
-def record_entries(record_type: str, record_id: int) -> list[ChangeLog]:
-    return list(
-        db.session.execute(
-            sa.select(ChangeLog)
-            .where(
-                ChangeLog.record_type == record_type,
-                ChangeLog.record_id == record_id,
-            )
-            .order_by(ChangeLog.id.desc())
-        ).scalars()
-    )
-
-
-def changes_since(record_type: str, record_id: int, seen: int) -> list[ChangeLog]:
-    """Entries that produced versions after ``seen``, newest first."""
-    return [
-        e
-        for e in record_entries(record_type, record_id)
-        if (e.snapshot or {}).get("version") is not None
-        and e.snapshot["version"] > seen
-    ]
 
 
 def normalise_newlines(form) -> None:

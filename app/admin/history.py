@@ -1,4 +1,4 @@
-"""Admin side of issue 4: history page, restore, safe delete and archiving.
+"""Admin side of the history: history page, restore, safe delete and archiving.
 
 ``HistoryViewMixin`` is inherited by ``SecuredModelView``; everything it adds is
 here (and in ``locking``) so that the base view stays small.
@@ -17,12 +17,17 @@ from flask_admin.helpers import get_redirect_target
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import BuildError
 
+from app.admin.listing import FastLinkAction
+from app.admin.locking import LockingMixin
+from app.auth.access import user_has
 from app.extensions import db
 from app.history import deletion
-from app.history.locking import LockingMixin, record_entries
+from app.history.entries import record_entries
 from app.history.restore import RestoreError, restore_deleted, restore_version
-from app.history.values import display, field_label, paris_time, type_label
+from app.history.values import display
+from app.labels import field_label, model_for_table, type_label
 from app.models.history import ChangeKind, ChangeLog
+from app.timezone import paris_time
 
 #: Column that marks a record as archived (members: "Parti·e le").
 ARCHIVE_COLUMN = "left_on"
@@ -30,8 +35,6 @@ ARCHIVE_COLUMN = "left_on"
 
 def entry_rows(entry: ChangeLog) -> list[tuple[str, str, str]]:
     """(French field label, previous value, new value) of one history entry."""
-    from app.history.values import model_for_table
-
     cls = model_for_table(entry.record_type)
     if cls is None:
         return []
@@ -93,8 +96,6 @@ class HistoryViewMixin(LockingMixin):
     # ----- hooks for access control (issue 3 wires them to roles)
     def can_write(self) -> bool:
         """May the current account restore versions? (éditeur, administrateur)"""
-        from app.auth.access import user_has
-
         return user_has(self.write_role)
 
     @property
@@ -159,8 +160,6 @@ class HistoryViewMixin(LockingMixin):
     # ----- deletion: confirmation listing what goes, refusal when work would be lost
     def get_list_row_actions(self):
         actions = []
-        from app.admin.listing import FastLinkAction
-
         for act in super().get_list_row_actions():
             if type(act).__name__ in ("DeleteRowAction", "FastDeleteAction"):
                 # A link to the confirmation page, which lists what would go.
