@@ -19,6 +19,8 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+#: Key in ``app.extensions`` set once the database is known to be at the head.
+CHECKED = "cdpl_database_at_head"
 #: How long an SQLite writer waits for the lock before "database is locked".
 BUSY_TIMEOUT_MS = 15000
 
@@ -82,10 +84,17 @@ def upgrade_if_needed(app: Flask) -> bool:
     with app.app_context():
         current, heads = current_and_head(app)
         if current == heads:
+            app.extensions[CHECKED] = True
             return False
         log.info("Migrating database from %s to %s", current or "empty", heads)
         flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        app.extensions[CHECKED] = True
         return True
+
+
+def database_checked(app: Flask) -> bool:
+    """Whether this app already brought its database to the latest revision."""
+    return bool(app.extensions.get(CHECKED))
 
 
 def auto_migrate(app: Flask) -> bool:

@@ -5,6 +5,9 @@ Command docstrings are the French help that ``--help`` prints.
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import click
 import sqlalchemy as sa
 import waitress
@@ -37,8 +40,23 @@ def serve_command(host: str, port: int, threads: int) -> None:
     setup.announce(app, base_url)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"Base de données : {uri.split('@')[-1]}")
+    # Listening before saying so: whoever waits for the address can open it.
+    server = waitress.create_server(
+        app, host=host, port=port, threads=threads, ident="cdpl-gestion"
+    )
     click.echo(f"cdpl-gestion est prêt : {base_url}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="cdpl-gestion")
+    # Stopped by a service manager (SIGTERM) or Ctrl+C: a clean exit, status 0.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
+def _stop(signum, frame) -> None:
+    click.echo("cdpl-gestion arrêté.")
+    sys.exit(0)
 
 
 @click.command("demo", cls=FrenchCommand)

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.db import auto_migrate, upgrade_if_needed
+from app.db import auto_migrate, database_checked, upgrade_if_needed
 
 
 def with_database(command):
@@ -22,7 +22,7 @@ def with_database(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         app = current_app._get_current_object()
-        if auto_migrate(app):
+        if auto_migrate(app) and not database_checked(app):
             upgrade_if_needed(app)
         return command(*args, **kwargs)
 
