@@ -15,6 +15,7 @@ from app.admin.documents import DocumentView
 from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.journal import JournalView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
+from app.admin.messages import french_banner
 from app.admin.people import (
     CollegeView,
     MembershipView,
@@ -31,6 +32,7 @@ from app.admin.plans import (
 )
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
+from app.extensions import db
 from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
@@ -95,6 +97,24 @@ def register_views(admin: Admin) -> None:
     )
 
 
+def register_default_views(admin: Admin) -> None:
+    """A view for every model that names its menu (``__menu__ = "Personnes"``) and
+    has no view of its own yet: a new record type needs no screen code."""
+    registered = {getattr(v, "model", None) for v in admin._views}
+    models = sorted(
+        (mapper.class_ for mapper in db.Model.registry.mappers),
+        key=lambda cls: cls.__name__,
+    )
+    for cls in models:
+        menu = cls.__dict__.get("__menu__")
+        table = getattr(cls, "__table__", None)
+        if not menu or cls in registered or table is None:
+            continue
+        if db.metadata.tables.get(table.fullname) is not table:
+            continue  # a model whose table was taken out of the metadata
+        admin.add_view(SecuredModelView(cls, category=menu, endpoint=cls.__tablename__))
+
+
 def init_admin(app: Flask) -> Admin:
     """Create this app's Admin (never shared between apps) and register the views."""
     admin = Admin(
@@ -106,12 +126,14 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     register_views(admin)
+    register_default_views(admin)
     _register_template_helpers(app)
     return admin
 
 
 def _register_template_helpers(app: Flask) -> None:
     """Functions the meeting, member and group pages call from their templates."""
+    app.jinja_env.filters["french_banner"] = french_banner
     app.jinja_env.globals.update(
         member_attendance_rate=member_rate,
         group_attendance_rates=group_rates,

@@ -32,6 +32,12 @@ from app.timezone import PARIS
 
 log = logging.getLogger(__name__)
 
+#: Checks of a web address field: empty, or an http(s) address.
+URL_VALIDATORS = (
+    validators.Optional(),
+    validators.URL(require_tld=False, message="Adresse web invalide (https://…)."),
+)
+
 #: Columns managed by the application, never typed by a person.
 SYSTEM_COLUMNS = ("created_at", "updated_at", "version")
 
@@ -191,6 +197,10 @@ class SecuredModelView(
         if self.column_default_sort is None:
             self.column_default_sort = ("id", True)
         args = dict(self.form_args or {})
+        for column in mapper.columns:
+            # info={"format": "url"}: a web address, checked like every link field.
+            if column.info.get("format") == "url" and column.key not in args:
+                args[column.key] = {"validators": list(URL_VALIDATORS)}
         for name in self.non_negative_fields:
             spec = dict(args.get(name, {}))
             spec.setdefault("validators", []).append(

@@ -9,18 +9,13 @@ from markupsafe import Markup
 from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
-from app.admin.base import SecuredModelView, linkify
+from app.admin.base import URL_VALIDATORS, SecuredModelView, linkify
 from app.admin.fields import add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
 from app.labels import model_labels
 from app.models import Attendance, Decision, Member
-
-URL_VALIDATORS = [
-    validators.Optional(),
-    validators.URL(require_tld=False, message="Adresse web invalide (https://…)."),
-]
 
 
 class AttendanceInline(InlineFormAdmin):
@@ -118,7 +113,7 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
     ]
     inline_models = [AttendanceInline(Attendance), DecisionInline(Decision)]
     form_args = {
-        "documents_url": {"validators": URL_VALIDATORS},
+        "documents_url": {"validators": list(URL_VALIDATORS)},
         "place": {"validators": [validators.Length(max=255)]},
     }
     form_ajax_refs = {
