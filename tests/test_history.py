@@ -327,7 +327,8 @@ def test_meeting_history_shows_its_attendance_changes(demo, admin_client):
         as_text=True
     )
     assert "Fiches rattachées à cette fiche" in page
-    assert "Excusé·e" in page and "Présent·e" in page
+    # The change itself, not only the demo's creation entries, is listed.
+    assert "<td><del>Excusé·e</del></td><td><ins>Présent·e</ins></td>" in page
     assert f"/admin/attendance/history/?id={attendance.id}" in page
 
 
@@ -348,3 +349,102 @@ def test_unchanged_text_sent_with_crlf_is_no_change(db, admin_client, make_membe
     db.session.expire_all()
     assert db.session.get(Member, member.id).notes == "ligne 1\nligne 2"
     assert len(entries(db, member)) == before
+
+
+def _entries_after(db, last_id: int) -> list[ChangeLog]:
+    return list(
+        db.session.execute(
+            sa.select(ChangeLog).where(ChangeLog.id > last_id).order_by(ChangeLog.id)
+        ).scalars()
+    )
+
+
+def _last_entry_id(db) -> int:
+    return db.session.execute(sa.select(sa.func.max(ChangeLog.id))).scalar() or 0
+
+
+def test_import_confirm_records_one_entry_per_row_by_the_account(
+    app, db, admin_client, make_member, tmp_path, monkeypatch
+):
+    """A web import is written by the account that confirmed it, row by row."""
+    from tests.test_imports import confirm, review_url, upload
+
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    yann = make_member(
+        first_name="Yann", last_name="Le Goff", email="yann@example.org", town="Quéven"
+    )
+    data = (
+        "Nom,Prénom,Courriel,Commune\n"
+        "Abgrall,Élodie,elodie@example.org,Lorient\n"
+        "Le Goff,Yann,yann@example.org,Lanester\n"
+    ).encode()
+    url = review_url(upload(admin_client, data))
+    html = admin_client.get(url).get_data(as_text=True)
+    before = _last_entry_id(db)  # the preview writes nothing
+    assert confirm(admin_client, url, html).status_code == 302
+    new = _entries_after(db, before)
+    elodie = db.session.execute(
+        sa.select(Member).where(Member.email == "elodie@example.org")
+    ).scalar_one()
+    assert len(new) == 2
+    assert {(e.record_type, e.record_id, e.kind) for e in new} == {
+        ("member", yann.id, ChangeKind.update),
+        ("member", elodie.id, ChangeKind.create),
+    }
+    user = admin_client.user
+    assert {(e.actor_id, e.actor_label) for e in new} == {(user.id, user.email)}
+    assert len({e.batch for e in new}) == 1  # one import, one transaction
+    by_kind = {e.kind: e for e in new}
+    assert by_kind[ChangeKind.update].changes == {"town": ["Quéven", "Lanester"]}
+    created = by_kind[ChangeKind.create].changes
+    assert created["last_name"] == [None, "Abgrall"]
+    assert created["email"] == [None, "elodie@example.org"]
+
+
+@pytest.fixture
+def small_group_meeting(db, make_member):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.models import Meeting, MeetingStatus, Membership, WorkingGroup
+
+    group = WorkingGroup(name="Mobilités")
+    members = [make_member(last_name=name) for name in ("Abgrall", "Bréhaut")]
+    for member in members:
+        group.memberships.append(Membership(member=member))
+    meeting = Meeting(
+        group=group,
+        starts_at=datetime(2024, 3, 5, 18, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        status=MeetingStatus.held,
+    )
+    db.session.add_all([group, meeting])
+    db.session.commit()
+    return meeting, members
+
+
+def test_attendance_sheet_save_records_old_and_new_status(
+    db, admin_client, small_group_meeting
+):
+    from app.models import Attendance
+
+    meeting, (first, second) = small_group_meeting
+    url = f"/admin/meeting/attendance/?id={meeting.id}"
+    sheet = {f"status-{first.id}": "excused", f"status-{second.id}": "present"}
+    assert admin_client.post(url, data=sheet).status_code == 302
+    attendance = db.session.execute(
+        sa.select(Attendance).where(Attendance.member_id == first.id)
+    ).scalar_one()
+    before = _last_entry_id(db)
+    # Second save: one status changed, the other sent unchanged.
+    sheet[f"status-{first.id}"] = "present"
+    assert admin_client.post(url, data=sheet).status_code == 302
+    (entry,) = _entries_after(db, before)
+    assert (entry.record_type, entry.record_id) == ("attendance", attendance.id)
+    assert entry.kind == ChangeKind.update
+    assert entry.changes == {"status": ["excused", "present"]}
+    assert entry.actor_label == admin_client.user.email
+
+    page = admin_client.get(f"/admin/meeting/history/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    assert "<td><del>Excusé·e</del></td><td><ins>Présent·e</ins></td>" in page
