@@ -448,3 +448,83 @@ def test_attendance_sheet_save_records_old_and_new_status(
         as_text=True
     )
     assert "<td><del>Excusé·e</del></td><td><ins>Présent·e</ins></td>" in page
+
+
+def test_history_never_holds_a_secret(app, db, admin_client):
+    """Account created, password changed and reset, calendar token created: no
+    password, hash or token reaches the change log (snapshots, changes, labels)."""
+    import json
+
+    from app.models import AuthSession, CalendarToken
+    from app.models.accounts import User
+    from tests.conftest import login
+    from tests.test_meetings_calendar import create_token
+
+    passwords = [
+        "première phrase de passe bien longue 1",
+        "deuxième phrase de passe bien longue 2",
+        "troisième phrase de passe bien longue 3",
+    ]
+    secrets: set[str] = set(passwords)
+
+    def keep_hashes():
+        db.session.rollback()
+        secrets.update(db.session.execute(sa.select(User.password_hash)).scalars())
+        secrets.update(db.session.execute(sa.select(AuthSession.token_hash)).scalars())
+        secrets.update(
+            db.session.execute(sa.select(CalendarToken.token_hash)).scalars()
+        )
+        db.session.rollback()
+
+    form = {"email": "claire@example.org", "name": "Claire", "role": "editor"}
+    response = admin_client.post(
+        "/admin/account/new/",
+        data={**form, "active": "y", "new_password": passwords[0]},
+    )
+    assert response.status_code == 302
+    claire = db.session.execute(
+        sa.select(User).where(User.email == "claire@example.org")
+    ).scalar_one()
+    claire_id = claire.id
+    keep_hashes()
+
+    own = app.test_client()
+    assert login(own, "claire@example.org", passwords[0]).status_code == 302
+    response = own.post(
+        "/mot-de-passe",
+        data={
+            "current_password": passwords[0],
+            "new_password": passwords[1],
+            "confirm": passwords[1],
+        },
+    )
+    assert response.status_code == 302
+    keep_hashes()
+
+    response = admin_client.post(
+        f"/admin/account/edit/?id={claire_id}",
+        data={**form, "active": "y", "new_password": passwords[2]},
+    )
+    assert response.status_code == 302
+    keep_hashes()
+    # The reset ended Claire's session: she logs in with the new password.
+    again = app.test_client()
+    assert login(again, "claire@example.org", passwords[2]).status_code == 302
+
+    secrets.add(create_token(again, "Agenda de Claire"))
+    keep_hashes()
+    # Three passwords, their three hashes, sessions, a token and its hash.
+    assert len(secrets) >= 10
+
+    log = db.session.execute(sa.select(ChangeLog)).scalars().all()
+    recorded = {(e.record_type, e.kind) for e in log}
+    # The log did record these records (else the check below proves nothing).
+    assert ("user_account", ChangeKind.create) in recorded
+    assert ("calendar_token", ChangeKind.create) in recorded
+    for entry in log:
+        text = json.dumps(
+            [entry.changes, entry.snapshot, entry.record_label, entry.note],
+            ensure_ascii=False,
+        )
+        for secret in secrets:
+            assert secret not in text, (entry.record_type, entry.kind, secret)
