@@ -99,21 +99,16 @@ def test_form_create_records_creation(db, admin_client, as_claire):
     assert entry.changes["kind"] == [None, "local_authority"]
 
 
-def test_inline_edit_is_recorded(app, db, admin_client, as_claire, make_member):
+def test_inline_edit_is_recorded(
+    db, admin_client, as_claire, make_member, town_editable
+):
     member = make_member(town="Lorient")
-    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
-    view.column_editable_list = ["town"]
-    view._refresh_cache()
-    try:
-        listing = admin_client.get("/admin/member/").get_data(as_text=True)
-        assert f'data-pk="{member.id}~1"' in listing
-        response = admin_client.post(
-            "/admin/member/ajax/update/",
-            data={"list_form_pk": f"{member.id}~1", "town": "Quéven"},
-        )
-    finally:
-        view.column_editable_list = None
-        view._refresh_cache()
+    listing = admin_client.get("/admin/member/").get_data(as_text=True)
+    assert f'data-pk="{member.id}~1"' in listing
+    response = admin_client.post(
+        "/admin/member/ajax/update/",
+        data={"list_form_pk": f"{member.id}~1", "town": "Quéven"},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     last = entries(db, member)[-1]
     assert last.actor_label == "claire@example.org"
