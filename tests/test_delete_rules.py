@@ -250,11 +250,13 @@ def test_deleting_next_meeting_unlinks_with_history_and_restore_relinks(
     assert demo.session.get(Meeting, first.id).next_meeting_id is None
     unlink = (
         demo.session.execute(
-            sa.select(ChangeLog).where(
+            sa.select(ChangeLog)
+            .where(
                 ChangeLog.record_type == "meeting",
                 ChangeLog.record_id == first.id,
                 ChangeLog.kind == ChangeKind.update,
             )
+            .order_by(ChangeLog.id)  # the latest; PostgreSQL keeps no row order
         )
         .scalars()
         .all()[-1]
