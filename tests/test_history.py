@@ -523,3 +523,51 @@ def test_history_never_holds_a_secret(app, db, admin_client):
         )
         for secret in secrets:
             assert secret not in text, (entry.record_type, entry.kind, secret)
+
+
+def test_minutes_screen_save_records_meeting_decision_and_action(db, admin_client):
+    """One save of the minutes: the meeting's update and its new decision and
+    action, one transaction, by the account."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.models import Action, Decision, Meeting
+    from tests.test_meetings_minutes import base_form
+
+    meeting = Meeting(
+        starts_at=datetime(2024, 3, 5, 18, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        place="Salle A",
+    )
+    db.session.add(meeting)
+    db.session.commit()
+    before = _last_entry_id(db)
+    data = base_form(
+        meeting,
+        **{
+            "decisions-0-text": "Décision A",
+            "decisions-0-asap": "y",
+            "actions-0-title": "Action A",
+            "actions-0-owner": "",
+            "actions-0-asap": "y",
+            "actions-0-status": "todo",
+        },
+    )
+    response = admin_client.post(f"/admin/meeting/minutes/?id={meeting.id}", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 302, html[html.find("is-invalid") - 300 :][:1200]
+    decision = db.session.execute(sa.select(Decision)).scalar_one()
+    action = db.session.execute(sa.select(Action)).scalar_one()
+    new = _entries_after(db, before)
+    by_record = {(e.record_type, e.record_id): e for e in new}
+    assert len(by_record) == len(new) == 3
+    assert by_record[("meeting", meeting.id)].kind == ChangeKind.update
+    assert by_record[("meeting", meeting.id)].changes["objective"] == [
+        None,
+        "Préparer l'avis",
+    ]
+    assert by_record[("decision", decision.id)].kind == ChangeKind.create
+    assert by_record[("decision", decision.id)].changes["text"] == [None, "Décision A"]
+    assert by_record[("action", action.id)].kind == ChangeKind.create
+    assert {(e.actor_label, e.batch) for e in new} == {
+        (admin_client.user.email, new[0].batch)
+    }
