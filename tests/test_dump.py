@@ -12,7 +12,14 @@ import sqlalchemy as sa
 
 from app.exports.dump import NULL, DumpError, load_dump, write_dump
 from app.extensions import db as _db
-from app.models import DataTransfer, Meeting, Member, TransferOperation
+from app.models import (
+    DataTransfer,
+    Document,
+    Meeting,
+    Member,
+    PlanAction,
+    TransferOperation,
+)
 from tests.conftest import truncate_all
 
 
@@ -141,8 +148,6 @@ def _database_counts() -> dict[str, int]:
 @pytest.fixture
 def every_table_filled(full_data, admin_client):
     """Demo data, an account with its session and log lines: no table is empty."""
-    from app.models import Document, PlanAction
-
     actions = full_data.session.execute(sa.select(PlanAction).limit(1)).scalars()
     full_data.session.add(Document(title="Avis sur le STN", plan_actions=list(actions)))
     full_data.session.add(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import click
 import pytest
@@ -11,12 +13,26 @@ import sqlalchemy as sa
 
 from app.history import acting_as, current_actor
 from app.models import (
+    Action,
+    Attendance,
+    AuthSession,
+    CalendarToken,
     ChangeKind,
     ChangeLog,
     College,
+    Decision,
+    Meeting,
+    MeetingStatus,
     Member,
+    Membership,
     Organisation,
+    WorkingGroup,
 )
+from app.models.accounts import User
+from tests.conftest import login
+from tests.test_imports import confirm, review_url, upload
+from tests.test_meetings_calendar import create_token
+from tests.test_meetings_minutes import base_form
 
 CLAIRE = SimpleNamespace(id=7, email="claire@example.org", is_authenticated=True)
 
@@ -362,8 +378,6 @@ def test_import_confirm_records_one_entry_per_row_by_the_account(
     app, db, admin_client, make_member, tmp_path, monkeypatch
 ):
     """A web import is written by the account that confirmed it, row by row."""
-    from tests.test_imports import confirm, review_url, upload
-
     monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
     yann = make_member(
         first_name="Yann", last_name="Le Goff", email="yann@example.org", town="Quéven"
@@ -398,11 +412,6 @@ def test_import_confirm_records_one_entry_per_row_by_the_account(
 
 @pytest.fixture
 def small_group_meeting(db, make_member):
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from app.models import Meeting, MeetingStatus, Membership, WorkingGroup
-
     group = WorkingGroup(name="Mobilités")
     members = [make_member(last_name=name) for name in ("Abgrall", "Bréhaut")]
     for member in members:
@@ -420,8 +429,6 @@ def small_group_meeting(db, make_member):
 def test_attendance_sheet_save_records_old_and_new_status(
     db, admin_client, small_group_meeting
 ):
-    from app.models import Attendance
-
     meeting, (first, second) = small_group_meeting
     url = f"/admin/meeting/attendance/?id={meeting.id}"
     sheet = {f"status-{first.id}": "excused", f"status-{second.id}": "present"}
@@ -448,13 +455,6 @@ def test_attendance_sheet_save_records_old_and_new_status(
 def test_history_never_holds_a_secret(app, db, admin_client):
     """Account created, password changed and reset, calendar token created: no
     password, hash or token reaches the change log (snapshots, changes, labels)."""
-    import json
-
-    from app.models import AuthSession, CalendarToken
-    from app.models.accounts import User
-    from tests.conftest import login
-    from tests.test_meetings_calendar import create_token
-
     passwords = [
         "première phrase de passe bien longue 1",
         "deuxième phrase de passe bien longue 2",
@@ -528,12 +528,6 @@ def test_history_never_holds_a_secret(app, db, admin_client):
 def test_minutes_screen_save_records_meeting_decision_and_action(db, admin_client):
     """One save of the minutes: the meeting's update and its new decision and
     action, one transaction, by the account."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from app.models import Action, Decision, Meeting
-    from tests.test_meetings_minutes import base_form
-
     meeting = Meeting(
         starts_at=datetime(2024, 3, 5, 18, 0, tzinfo=ZoneInfo("Europe/Paris")),
         place="Salle A",

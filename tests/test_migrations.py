@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from app import create_app
 from app.db import MIGRATIONS_DIR, current_and_head
 from app.extensions import db
-from app.models import Organisation
+from app.models import Member, Organisation
 from tests.conftest import PG_URL, base_config
 
 
@@ -98,8 +98,6 @@ def test_foreign_keys_enforced_after_a_restart(tmp_path):
     The suite's own engine cannot show this: the migration connection turns
     foreign keys on itself and stays in the pool.
     """
-    from app.models import Member
-
     uri = PG_URL or f"sqlite:///{tmp_path}/restart.sqlite3"
     first = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
     with first.app_context():
