@@ -203,3 +203,15 @@ def reader_client(app, db, make_user):
     from app.models.accounts import Role
 
     return _logged_in(app, make_user, Role.reader)
+
+
+@pytest.fixture
+def town_editable(app):
+    """The member list with its "Commune" column editable inline (no screen
+    enables inline editing yet; the endpoint and its checks exist for all)."""
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
+    view.column_editable_list = ["town"]
+    view._refresh_cache()
+    yield view
+    view.column_editable_list = None
+    view._refresh_cache()

@@ -8,6 +8,8 @@ import zipfile
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
+from markdown_it import MarkdownIt
+
 VOID = {
     "area",
     "base",
@@ -82,3 +84,79 @@ def odt_text(data: bytes) -> str:
         if el.tag in (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h"):
             blocks.append("".join(el.itertext()))
     return squash("\n".join(blocks))
+
+
+ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODF_XLINK = "http://www.w3.org/1999/xlink"
+
+
+def odt_sections(data: bytes) -> list[tuple[str, list]]:
+    """The ODT body as (heading, blocks) in document order.
+
+    A block is a paragraph's text, or a list as the list of its items' texts;
+    links are kept as ("link", href) blocks after their paragraph.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        root = ElementTree.fromstring(zf.read("content.xml"))
+    body = root.find(f"{{{ODF_OFFICE}}}body/{{{ODF_OFFICE}}}text")
+    assert body is not None
+    sections: list[tuple[str, list]] = []
+    for el in body:
+        tag = el.tag.rpartition("}")[2]
+        if tag == "h":
+            sections.append((squash("".join(el.itertext())), []))
+        elif not sections:
+            continue
+        elif tag == "p":
+            sections[-1][1].append(squash("".join(el.itertext())))
+            for link in el.iter(f"{{{ODF_TEXT}}}a"):
+                sections[-1][1].append(("link", link.get(f"{{{ODF_XLINK}}}href")))
+        elif tag == "list":
+            items = el.findall(f"{{{ODF_TEXT}}}list-item")
+            sections[-1][1].append([squash("".join(i.itertext())) for i in items])
+    return sections
+
+
+def _inline_text(token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return squash("".join(parts))
+
+
+def markdown_sections(text: str) -> list[tuple[str, list]]:
+    """The Markdown document as (heading, blocks), read by a CommonMark parser.
+
+    Same shapes as ``odt_sections``: a paragraph's text, a list of item texts,
+    ("link", href) after a paragraph holding a link.
+    """
+    tokens = MarkdownIt("commonmark").parse(text)
+    sections: list[tuple[str, list]] = []
+    depth = 0  # inside a list
+    items: list[str] = []
+    for i, tok in enumerate(tokens):
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+            if depth == 1:
+                items = []
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+            if depth == 0 and sections:
+                sections[-1][1].append(items)
+        elif tok.type != "inline":
+            continue
+        elif tokens[i - 1].type == "heading_open":
+            sections.append((_inline_text(tok), []))
+        elif not sections:
+            continue
+        elif depth:
+            items.append(_inline_text(tok))
+        else:
+            sections[-1][1].append(_inline_text(tok))
+            for child in tok.children or []:
+                if child.type == "link_open":
+                    sections[-1][1].append(("link", child.attrGet("href")))
+    return sections

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -21,20 +22,27 @@ from tests.conftest import base_config
 ROWS_PER_TRANSACTION = 10
 
 
-def _writer(path, stop: threading.Event, written: list[int]) -> None:
-    con = sqlite3.connect(path, timeout=30, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    n = 0
-    while not stop.is_set():
-        con.execute("BEGIN IMMEDIATE")
-        con.executemany(
-            "INSERT INTO t (batch, payload) VALUES (?, ?)",
-            [(n, "x" * 200) for _ in range(ROWS_PER_TRANSACTION)],
-        )
-        con.execute("COMMIT")
-        n += 1
-        written[0] = n
-    con.close()
+#: Longest wait for the writer thread: a dead or stuck writer fails the test.
+WRITER_TIMEOUT_S = 60
+
+
+def _writer(path, stop: threading.Event, written: list[int], errors: list) -> None:
+    try:
+        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        n = 0
+        while not stop.is_set():
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany(
+                "INSERT INTO t (batch, payload) VALUES (?, ?)",
+                [(n, "x" * 200) for _ in range(ROWS_PER_TRANSACTION)],
+            )
+            con.execute("COMMIT")
+            n += 1
+            written[0] = n
+        con.close()
+    except Exception as exc:  # reported by the test, not lost in the thread
+        errors.append(exc)
 
 
 def test_backup_during_concurrent_writes_is_consistent_and_restores(tmp_path):
@@ -46,17 +54,26 @@ def test_backup_during_concurrent_writes_is_consistent_and_restores(tmp_path):
     con.close()
     stop = threading.Event()
     written = [0]
-    thread = threading.Thread(target=_writer, args=(live, stop, written))
+    errors: list = []
+    thread = threading.Thread(
+        target=_writer, args=(live, stop, written, errors), daemon=True
+    )
     thread.start()
     backups = []
     try:
+        deadline = time.monotonic() + WRITER_TIMEOUT_S
         while written[0] < 20:  # let the writer get going
+            assert thread.is_alive(), f"the writer died: {errors}"
+            assert time.monotonic() < deadline, "the writer made no progress"
             stop.wait(0.01)
         for _ in range(3):
             backups.append(make_backup(live, tmp_path / "backups", keep=2))
+        assert thread.is_alive(), f"the writer died during the backups: {errors}"
     finally:
         stop.set()
-        thread.join()
+        thread.join(timeout=WRITER_TIMEOUT_S)
+    assert not thread.is_alive(), "the writer did not stop"
+    assert errors == []
     # Only the 2 latest copies are kept.
     kept = list_backups(tmp_path / "backups")
     assert kept == backups[-2:]

@@ -12,7 +12,14 @@ import sqlalchemy as sa
 
 from app.exports.dump import NULL, DumpError, load_dump, write_dump
 from app.extensions import db as _db
-from app.models import DataTransfer, Meeting, Member, TransferOperation
+from app.models import (
+    DataTransfer,
+    Document,
+    Meeting,
+    Member,
+    PlanAction,
+    TransferOperation,
+)
 from tests.conftest import truncate_all
 
 
@@ -123,3 +130,54 @@ def test_load_dump_refuses_garbage(app, db, tmp_path):
     result = app.test_cli_runner().invoke(args=["load-dump", str(path)])
     assert result.exit_code != 0
     assert "n'est pas une archive ZIP" in result.output
+
+
+def _database_counts() -> dict[str, int]:
+    """Row count of every table the database holds (migrations' own excepted)."""
+    _db.session.rollback()
+    names = set(sa.inspect(_db.engine).get_table_names()) - {"alembic_version"}
+    with _db.engine.connect() as conn:
+        return {
+            name: conn.execute(
+                sa.select(sa.func.count()).select_from(sa.table(name))
+            ).scalar_one()
+            for name in names
+        }
+
+
+@pytest.fixture
+def every_table_filled(full_data, admin_client):
+    """Demo data, an account with its session and log lines: no table is empty."""
+    actions = full_data.session.execute(sa.select(PlanAction).limit(1)).scalars()
+    full_data.session.add(Document(title="Avis sur le STN", plan_actions=list(actions)))
+    full_data.session.add(
+        DataTransfer(
+            actor="cli",
+            operation=TransferOperation.export,
+            target="member",
+            row_count=3,
+        )
+    )
+    full_data.session.commit()
+    counts = _database_counts()
+    assert [name for name, n in counts.items() if n == 0] == []
+    return counts
+
+
+def test_dump_holds_every_table_with_its_rows_and_loads_them_back(
+    every_table_filled,
+):
+    counts = every_table_filled
+    data = _dump_bytes()
+    files = _files(data)
+    package = json.loads(files["datapackage.json"])
+    resources = {r["name"]: r for r in package["resources"]}
+    # Every table of the models and of the database, none left out.
+    assert set(resources) == set(_db.metadata.tables) == set(counts)
+    for name, resource in resources.items():
+        rows = list(csv.reader(io.StringIO(files[resource["path"]].decode())))
+        assert len(rows) - 1 == counts[name], name
+
+    truncate_all()
+    assert load_dump(io.BytesIO(data)) == sum(counts.values())
+    assert _database_counts() == counts

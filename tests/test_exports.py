@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import date
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import pytest
 import sqlalchemy as sa
@@ -207,8 +209,6 @@ def test_formula_cells_are_inert_and_numbers_stay_numbers(admin_client, db, fmt)
 
 
 def _content(data: bytes) -> bytes:
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.namelist()[0] == "mimetype"
         return zf.read("content.xml")
@@ -431,3 +431,119 @@ def test_journal_page_lists_transfers(db, admin_client, people):
     assert "Journal des échanges de données" in html
     assert "<td>member</td>" in html and "<td>csv-excel</td>" in html
     assert "<td>Export</td>" in html and "<td>Réussi</td>" in html
+
+
+#: Every first character a spreadsheet evaluates, each in a real attack's form.
+FORMULAS = [
+    "-2+3+cmd|' /C calc'!A0",
+    '=HYPERLINK("http://evil.example","x")',
+    "+2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+@pytest.fixture
+def formula_measurements(db):
+    """One indicator named by each formula, one measurement each (negative
+    value, the formula again as comment): text in a plain column and in a link."""
+    from app.models import Indicator, Measurement
+
+    values = {}
+    for i, text in enumerate(FORMULAS):
+        value = Decimal(f"-{i + 1}.5")
+        indicator = Indicator(name=text, unit="%", baseline=value)
+        db.session.add(
+            Measurement(
+                indicator=indicator,
+                measured_on=date(2024, 1, i + 1),
+                value=value,
+                comment=text,
+            )
+        )
+        values[value] = text
+    db.session.commit()
+    return values
+
+
+def _same_text(shown: str, original: str) -> bool:
+    """The cell shows the original text, with or without a leading apostrophe
+    (XML turns a CR into LF)."""
+    shown, original = shown.replace("\r", "\n"), original.replace("\r", "\n")
+    return shown in (original, "'" + original)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv-excel"])
+def test_every_formula_trigger_is_inert_in_csv(admin_client, formula_measurements, fmt):
+    response = fetch(admin_client, f"/admin/measurement/export/{fmt}/")
+    assert response.status_code == 200
+    header, *body = read_rows(fmt, response.data)
+    assert len(body) == len(FORMULAS)
+    col = {name: header.index(name) for name in ("Indicateur", "Valeur", "Commentaire")}
+    for row in body:
+        shown = row[col["Valeur"]]
+        # Numbers, negative ones included, stay numbers: never prefixed.
+        value = Decimal(shown.replace(",", "."))
+        assert shown == (str(value) if fmt == "csv" else str(value).replace(".", ","))
+        original = formula_measurements[value]
+        for name in ("Indicateur", "Commentaire"):
+            cell = row[col[name]]
+            # A CSV cell has no type: only its first character decides.
+            assert cell == "'" + original, (name, original)
+            assert not cell.startswith(TRIGGERS)
+
+
+def test_every_formula_trigger_is_inert_in_xlsx(admin_client, formula_measurements):
+    from openpyxl import load_workbook  # heavy: loaded by the tests that use it
+
+    response = fetch(admin_client, "/admin/measurement/export/xlsx/")
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.data)).active
+    header = [c.value for c in ws[1]]
+    col = {name: header.index(name) for name in ("Indicateur", "Valeur", "Commentaire")}
+    rows = list(ws.iter_rows(min_row=2))
+    assert len(rows) == len(FORMULAS)
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    for row in rows:
+        number = row[col["Valeur"]]
+        assert number.data_type == "n" and number.value < 0
+        original = formula_measurements[Decimal(str(number.value))]
+        for name in ("Indicateur", "Commentaire"):
+            cell = row[col[name]]
+            # A text cell, which stays text when edited (apostrophe or quote prefix).
+            assert cell.data_type == "s", (name, original)
+            assert _same_text(cell.value, original), (name, cell.value)
+            assert cell.value.startswith("'") or cell.quotePrefix, (name, original)
+
+
+def test_every_formula_trigger_is_inert_in_ods(admin_client, formula_measurements):
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    table = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    text = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+    response = fetch(admin_client, "/admin/measurement/export/ods/")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as zf:
+        root = ElementTree.fromstring(zf.read("content.xml"))
+    header, *body = [
+        row.findall(f"{{{table}}}table-cell")
+        for row in root.iter(f"{{{table}}}table-row")
+    ]
+    names = ["".join(c.itertext()) for c in header]
+    col = {name: names.index(name) for name in ("Indicateur", "Valeur", "Commentaire")}
+    assert len(body) == len(FORMULAS)
+    for row in body:
+        assert all(c.get(f"{{{table}}}formula") is None for c in row)
+        number = row[col["Valeur"]]
+        assert number.get(f"{{{office}}}value-type") == "float"
+        value = Decimal(number.get(f"{{{office}}}value"))
+        assert value < 0
+        original = formula_measurements[value]
+        for name in ("Indicateur", "Commentaire"):
+            cell = row[col[name]]
+            assert cell.get(f"{{{office}}}value-type") == "string", (name, original)
+            shown = "\n".join(
+                "".join(p.itertext()) for p in cell.findall(f"{{{text}}}p")
+            )
+            assert _same_text(shown, original), (name, shown)

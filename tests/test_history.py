@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import click
 import pytest
@@ -11,12 +13,26 @@ import sqlalchemy as sa
 
 from app.history import acting_as, current_actor
 from app.models import (
+    Action,
+    Attendance,
+    AuthSession,
+    CalendarToken,
     ChangeKind,
     ChangeLog,
     College,
+    Decision,
+    Meeting,
+    MeetingStatus,
     Member,
+    Membership,
     Organisation,
+    WorkingGroup,
 )
+from app.models.accounts import User
+from tests.conftest import login
+from tests.test_imports import confirm, review_url, upload
+from tests.test_meetings_calendar import create_token
+from tests.test_meetings_minutes import base_form
 
 CLAIRE = SimpleNamespace(id=7, email="claire@example.org", is_authenticated=True)
 
@@ -99,21 +115,16 @@ def test_form_create_records_creation(db, admin_client, as_claire):
     assert entry.changes["kind"] == [None, "local_authority"]
 
 
-def test_inline_edit_is_recorded(app, db, admin_client, as_claire, make_member):
+def test_inline_edit_is_recorded(
+    db, admin_client, as_claire, make_member, town_editable
+):
     member = make_member(town="Lorient")
-    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "member")
-    view.column_editable_list = ["town"]
-    view._refresh_cache()
-    try:
-        listing = admin_client.get("/admin/member/").get_data(as_text=True)
-        assert f'data-pk="{member.id}~1"' in listing
-        response = admin_client.post(
-            "/admin/member/ajax/update/",
-            data={"list_form_pk": f"{member.id}~1", "town": "Quéven"},
-        )
-    finally:
-        view.column_editable_list = None
-        view._refresh_cache()
+    listing = admin_client.get("/admin/member/").get_data(as_text=True)
+    assert f'data-pk="{member.id}~1"' in listing
+    response = admin_client.post(
+        "/admin/member/ajax/update/",
+        data={"list_form_pk": f"{member.id}~1", "town": "Quéven"},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     last = entries(db, member)[-1]
     assert last.actor_label == "claire@example.org"
@@ -327,7 +338,8 @@ def test_meeting_history_shows_its_attendance_changes(demo, admin_client):
         as_text=True
     )
     assert "Fiches rattachées à cette fiche" in page
-    assert "Excusé·e" in page and "Présent·e" in page
+    # The change itself, not only the demo's creation entries, is listed.
+    assert "<td><del>Excusé·e</del></td><td><ins>Présent·e</ins></td>" in page
     assert f"/admin/attendance/history/?id={attendance.id}" in page
 
 
@@ -348,3 +360,208 @@ def test_unchanged_text_sent_with_crlf_is_no_change(db, admin_client, make_membe
     db.session.expire_all()
     assert db.session.get(Member, member.id).notes == "ligne 1\nligne 2"
     assert len(entries(db, member)) == before
+
+
+def _entries_after(db, last_id: int) -> list[ChangeLog]:
+    return list(
+        db.session.execute(
+            sa.select(ChangeLog).where(ChangeLog.id > last_id).order_by(ChangeLog.id)
+        ).scalars()
+    )
+
+
+def _last_entry_id(db) -> int:
+    return db.session.execute(sa.select(sa.func.max(ChangeLog.id))).scalar() or 0
+
+
+def test_import_confirm_records_one_entry_per_row_by_the_account(
+    app, db, admin_client, make_member, tmp_path, monkeypatch
+):
+    """A web import is written by the account that confirmed it, row by row."""
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    yann = make_member(
+        first_name="Yann", last_name="Le Goff", email="yann@example.org", town="Quéven"
+    )
+    data = (
+        "Nom,Prénom,Courriel,Commune\n"
+        "Abgrall,Élodie,elodie@example.org,Lorient\n"
+        "Le Goff,Yann,yann@example.org,Lanester\n"
+    ).encode()
+    url = review_url(upload(admin_client, data))
+    html = admin_client.get(url).get_data(as_text=True)
+    before = _last_entry_id(db)  # the preview writes nothing
+    assert confirm(admin_client, url, html).status_code == 302
+    new = _entries_after(db, before)
+    elodie = db.session.execute(
+        sa.select(Member).where(Member.email == "elodie@example.org")
+    ).scalar_one()
+    assert len(new) == 2
+    assert {(e.record_type, e.record_id, e.kind) for e in new} == {
+        ("member", yann.id, ChangeKind.update),
+        ("member", elodie.id, ChangeKind.create),
+    }
+    user = admin_client.user
+    assert {(e.actor_id, e.actor_label) for e in new} == {(user.id, user.email)}
+    assert len({e.batch for e in new}) == 1  # one import, one transaction
+    by_kind = {e.kind: e for e in new}
+    assert by_kind[ChangeKind.update].changes == {"town": ["Quéven", "Lanester"]}
+    created = by_kind[ChangeKind.create].changes
+    assert created["last_name"] == [None, "Abgrall"]
+    assert created["email"] == [None, "elodie@example.org"]
+
+
+@pytest.fixture
+def small_group_meeting(db, make_member):
+    group = WorkingGroup(name="Mobilités")
+    members = [make_member(last_name=name) for name in ("Abgrall", "Bréhaut")]
+    for member in members:
+        group.memberships.append(Membership(member=member))
+    meeting = Meeting(
+        group=group,
+        starts_at=datetime(2024, 3, 5, 18, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        status=MeetingStatus.held,
+    )
+    db.session.add_all([group, meeting])
+    db.session.commit()
+    return meeting, members
+
+
+def test_attendance_sheet_save_records_old_and_new_status(
+    db, admin_client, small_group_meeting
+):
+    meeting, (first, second) = small_group_meeting
+    url = f"/admin/meeting/attendance/?id={meeting.id}"
+    sheet = {f"status-{first.id}": "excused", f"status-{second.id}": "present"}
+    assert admin_client.post(url, data=sheet).status_code == 302
+    attendance = db.session.execute(
+        sa.select(Attendance).where(Attendance.member_id == first.id)
+    ).scalar_one()
+    before = _last_entry_id(db)
+    # Second save: one status changed, the other sent unchanged.
+    sheet[f"status-{first.id}"] = "present"
+    assert admin_client.post(url, data=sheet).status_code == 302
+    (entry,) = _entries_after(db, before)
+    assert (entry.record_type, entry.record_id) == ("attendance", attendance.id)
+    assert entry.kind == ChangeKind.update
+    assert entry.changes == {"status": ["excused", "present"]}
+    assert entry.actor_label == admin_client.user.email
+
+    page = admin_client.get(f"/admin/meeting/history/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    assert "<td><del>Excusé·e</del></td><td><ins>Présent·e</ins></td>" in page
+
+
+def test_history_never_holds_a_secret(app, db, admin_client):
+    """Account created, password changed and reset, calendar token created: no
+    password, hash or token reaches the change log (snapshots, changes, labels)."""
+    passwords = [
+        "première phrase de passe bien longue 1",
+        "deuxième phrase de passe bien longue 2",
+        "troisième phrase de passe bien longue 3",
+    ]
+    secrets: set[str] = set(passwords)
+
+    def keep_hashes():
+        db.session.rollback()
+        secrets.update(db.session.execute(sa.select(User.password_hash)).scalars())
+        secrets.update(db.session.execute(sa.select(AuthSession.token_hash)).scalars())
+        secrets.update(
+            db.session.execute(sa.select(CalendarToken.token_hash)).scalars()
+        )
+        db.session.rollback()
+
+    form = {"email": "claire@example.org", "name": "Claire", "role": "editor"}
+    response = admin_client.post(
+        "/admin/account/new/",
+        data={**form, "active": "y", "new_password": passwords[0]},
+    )
+    assert response.status_code == 302
+    claire = db.session.execute(
+        sa.select(User).where(User.email == "claire@example.org")
+    ).scalar_one()
+    claire_id = claire.id
+    keep_hashes()
+
+    own = app.test_client()
+    assert login(own, "claire@example.org", passwords[0]).status_code == 302
+    response = own.post(
+        "/mot-de-passe",
+        data={
+            "current_password": passwords[0],
+            "new_password": passwords[1],
+            "confirm": passwords[1],
+        },
+    )
+    assert response.status_code == 302
+    keep_hashes()
+
+    response = admin_client.post(
+        f"/admin/account/edit/?id={claire_id}",
+        data={**form, "active": "y", "new_password": passwords[2]},
+    )
+    assert response.status_code == 302
+    keep_hashes()
+    # The reset ended Claire's session: she logs in with the new password.
+    again = app.test_client()
+    assert login(again, "claire@example.org", passwords[2]).status_code == 302
+
+    secrets.add(create_token(again, "Agenda de Claire"))
+    keep_hashes()
+    # Three passwords, their three hashes, sessions, a token and its hash.
+    assert len(secrets) >= 10
+
+    log = db.session.execute(sa.select(ChangeLog)).scalars().all()
+    recorded = {(e.record_type, e.kind) for e in log}
+    # The log did record these records (else the check below proves nothing).
+    assert ("user_account", ChangeKind.create) in recorded
+    assert ("calendar_token", ChangeKind.create) in recorded
+    for entry in log:
+        text = json.dumps(
+            [entry.changes, entry.snapshot, entry.record_label, entry.note],
+            ensure_ascii=False,
+        )
+        for secret in secrets:
+            assert secret not in text, (entry.record_type, entry.kind, secret)
+
+
+def test_minutes_screen_save_records_meeting_decision_and_action(db, admin_client):
+    """One save of the minutes: the meeting's update and its new decision and
+    action, one transaction, by the account."""
+    meeting = Meeting(
+        starts_at=datetime(2024, 3, 5, 18, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        place="Salle A",
+    )
+    db.session.add(meeting)
+    db.session.commit()
+    before = _last_entry_id(db)
+    data = base_form(
+        meeting,
+        **{
+            "decisions-0-text": "Décision A",
+            "decisions-0-asap": "y",
+            "actions-0-title": "Action A",
+            "actions-0-owner": "",
+            "actions-0-asap": "y",
+            "actions-0-status": "todo",
+        },
+    )
+    response = admin_client.post(f"/admin/meeting/minutes/?id={meeting.id}", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 302, html[html.find("is-invalid") - 300 :][:1200]
+    decision = db.session.execute(sa.select(Decision)).scalar_one()
+    action = db.session.execute(sa.select(Action)).scalar_one()
+    new = _entries_after(db, before)
+    by_record = {(e.record_type, e.record_id): e for e in new}
+    assert len(by_record) == len(new) == 3
+    assert by_record[("meeting", meeting.id)].kind == ChangeKind.update
+    assert by_record[("meeting", meeting.id)].changes["objective"] == [
+        None,
+        "Préparer l'avis",
+    ]
+    assert by_record[("decision", decision.id)].kind == ChangeKind.create
+    assert by_record[("decision", decision.id)].changes["text"] == [None, "Décision A"]
+    assert by_record[("action", action.id)].kind == ChangeKind.create
+    assert {(e.actor_label, e.batch) for e in new} == {
+        (admin_client.user.email, new[0].batch)
+    }

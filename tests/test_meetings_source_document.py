@@ -22,7 +22,13 @@ from app.models import (
     Member,
     WorkingGroup,
 )
-from tests.meetings_support import odt_text, section_texts, squash
+from tests.meetings_support import (
+    markdown_sections,
+    odt_sections,
+    odt_text,
+    section_texts,
+    squash,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 GROUP = "Innovation sociale numérique"
@@ -314,3 +320,65 @@ def test_compte_rendu_names_the_configured_organisation(app, admin_client, demo)
     header = section_texts(html)["cr-header"]
     assert app.config["ORG_NAME"] in header
     assert app.config["ORG_ADDRESS"] in header
+
+
+def _expected_structure() -> list[tuple[str, list]]:
+    """Every section of the compte rendu, in order, with exactly its content."""
+    present = (
+        "Jacques Cougoulat, Sylviane Cougoulat, Serge Fraillon, Mickael Leblond, "
+        "Eric Soudy, Jean Verger"
+    )
+    actions = []
+    for title, owner in ACTIONS:
+        line = title + (f" — responsable : {' '.join(owner)}" if owner else "")
+        actions.append(f"{line} — échéance : dès que possible")
+    return [
+        ("Groupe de travail", []),
+        (GROUP, ["Date : 16 avril 2019", "Rédaction : Eric Soudy"]),
+        (
+            "Participants",
+            [
+                f"Présents : {present}",
+                "Excusés : Solenn Bréhaut, Pascal Goyet, Florian Le Berre",
+            ],
+        ),
+        (
+            "Éléments de contexte, déroulement et décisions",
+            [f"Objectif de la réunion : {OBJECTIVE}"],
+        ),
+        ("Éléments de contexte", [CONTEXT]),
+        ("Échanges et informations", None),  # Markdown text, checked apart
+        ("Décisions", [[f"{DECISION}, délai : dès que possible"]]),
+        ("Actions à venir", [actions]),
+        (
+            "Prochaine réunion",
+            [
+                f"Dates, horaires et lieu : mardi 11 juin 2019 12h30 — {PLACE}",
+                f"Lien documents : {DRIVE}",
+                ("link", DRIVE),
+            ],
+        ),
+    ]
+
+
+def _check_structure(sections: list[tuple[str, list]]) -> None:
+    expected = _expected_structure()
+    assert [h for h, _ in sections] == [h for h, _ in expected]
+    for (heading, blocks), (_, wanted) in zip(sections, expected, strict=True):
+        if wanted is None:
+            continue
+        assert blocks == wanted, heading
+    exchanges = dict(sections)["Échanges et informations"]
+    assert exchanges[0].startswith("Contribution de Philippe Ladame par courriel")
+    assert exchanges[1] == [squash(a) for a in AMENDMENTS]  # the numbered list
+    assert exchanges[2:] == [squash(d) for d in DISCUSSION]
+
+
+def test_odt_puts_each_element_in_its_section(admin_client, entered):
+    response = admin_client.get(f"/admin/meeting/report/odt/?id={entered}")
+    _check_structure(odt_sections(response.data))
+
+
+def test_markdown_puts_each_element_in_its_section(admin_client, entered):
+    response = admin_client.get(f"/admin/meeting/report/md/?id={entered}")
+    _check_structure(markdown_sections(response.get_data(as_text=True)))

@@ -13,8 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from app import create_app
-from app.db import MIGRATIONS_DIR
+from app.db import MIGRATIONS_DIR, current_and_head
 from app.extensions import db
+from app.models import Member, Organisation
 from tests.conftest import PG_URL, base_config
 
 
@@ -88,6 +89,39 @@ def test_first_start_creates_and_migrates_the_database(tmp_path, empty_database_
     with app.app_context():
         assert {t.name for t in db.metadata.sorted_tables} <= _tables()
         db.engine.dispose()
+
+
+def test_foreign_keys_enforced_after_a_restart(tmp_path):
+    """A fresh app on an already-migrated database (a restart): its new
+    connections refuse a link to a record that does not exist.
+
+    The suite's own engine cannot show this: the migration connection turns
+    foreign keys on itself and stays in the pool.
+    """
+    uri = PG_URL or f"sqlite:///{tmp_path}/restart.sqlite3"
+    first = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
+    with first.app_context():
+        db.engine.dispose()
+    restarted = create_app(base_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
+    with restarted.app_context():
+        try:
+            current, heads = current_and_head(restarted)
+            assert current == heads  # nothing migrated at this start
+            with db.engine.connect() as conn:
+                missing = conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.max(Organisation.id), 0) + 1000)
+                ).scalar_one()
+                if conn.dialect.name == "sqlite":
+                    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            db.session.add(
+                Member(first_name="Lien", last_name="Cassé", organisation_id=missing)
+            )
+            with pytest.raises(sa.exc.IntegrityError):
+                db.session.commit()
+            db.session.rollback()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_sqlite_connections_are_configured(app, db):

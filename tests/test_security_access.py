@@ -196,9 +196,37 @@ def test_personal_screens_only_show_ones_own_records(
     assert "Agenda du lecteur" in admin_list and "Agenda admin" in admin_list
 
 
-def test_editor_refused_account_screens(app, editor_client, everything):
+#: Screens holding every account, every session hash or every change: the full
+#: dump, the transfer log, the change journal, the accounts and the security log.
+ADMIN_ONLY_VIEWS = {"dump", "journal", "change_log", "account", "security_event"}
+
+
+def admin_only_endpoints(app) -> set[str]:
+    """Endpoints of every view whose role (read, write or export) is administrateur."""
+    return {
+        view.endpoint
+        for _, _, _, view in admin_rules(app)
+        if Role.admin
+        in {getattr(view, a, None) for a in ("read_role", "write_role", "export_role")}
+    }
+
+
+def test_admin_only_screens_declare_the_administrator_role(app):
+    """The full dump, the journals and the accounts stay administrator screens."""
+    assert ADMIN_ONLY_VIEWS <= admin_only_endpoints(app)
+
+
+@pytest.mark.parametrize("who", ["editor_client", "reader_client"])
+def test_non_administrators_refused_every_administrator_screen(
+    app, everything, request, who
+):
+    """Every rule of every administrator view, GET and POST: 403, nothing changes."""
+    client = request.getfixturevalue(who)
+    targets = ADMIN_ONLY_VIEWS | admin_only_endpoints(app)
+    checked = {v.endpoint for _, _, _, v in admin_rules(app) if v.endpoint in targets}
+    assert checked == targets  # every listed screen is really served
     failures = _check(
-        editor_client, app, {403}, lambda rule, func, view: view.endpoint == "account"
+        client, app, {403}, lambda rule, func, view: view.endpoint in targets
     )
     assert failures == []
 
@@ -213,13 +241,6 @@ def test_security_log_is_for_administrators(
     assert "Connexion réussie" in page
     assert "Accès refusé (403)" in page
     assert "reader" in page and "editor" in page
-
-
-def test_reader_refused_account_screens(app, reader_client, everything):
-    failures = _check(
-        reader_client, app, {403}, lambda rule, func, view: view.endpoint == "account"
-    )
-    assert failures == []
 
 
 def test_the_refused_payload_would_change_data(app, editor_client, everything):

@@ -42,6 +42,14 @@ def _first_member_id() -> int:
 # ----- CSRF -----------------------------------------------------------------------
 
 
+def _inline_pk(pk: int) -> str:
+    """The row key the editable list sends: id and version seen."""
+    version = _db.session.execute(sa.select(Member.version).where(Member.id == pk))
+    pk_version = f"{pk}~{version.scalar_one()}"
+    _db.session.rollback()
+    return pk_version
+
+
 def _write_requests(pk: int, user_id: int):
     return {
         "create": ("/admin/member/new/", {"first_name": "A", "last_name": "B"}),
@@ -53,7 +61,7 @@ def _write_requests(pk: int, user_id: int):
         ),
         "inline edit": (
             "/admin/member/ajax/update/",
-            {"list_form_pk": pk, "last_name": "Changé"},
+            {"list_form_pk": _inline_pk(pk), "town": "Changé"},
         ),
         "account create": (
             "/admin/account/new/",
@@ -72,12 +80,14 @@ def _write_requests(pk: int, user_id: int):
     }
 
 
-def test_csrf_refused_for_each_write(app, admin_client, demo, csrf_on):
+def test_csrf_refused_for_each_write(app, admin_client, demo, csrf_on, town_editable):
     """Create, edit, delete, bulk action, inline edit, account creation,
     password change, language switch and logout: 400 without a token."""
     pk = _first_member_id()
     requests = _write_requests(pk, admin_client.user.id)
     assert len(requests) == 9
+    town = _db.session.get(Member, pk).town
+    _db.session.rollback()
     for kind, (url, data) in requests.items():
         before = snapshot()
         response = admin_client.post(url, data=data)
@@ -86,6 +96,7 @@ def test_csrf_refused_for_each_write(app, admin_client, demo, csrf_on):
         assert snapshot() == before, kind
         # still logged in: the refused logout did not log out either
         assert admin_client.get("/admin/").status_code == 200, kind
+    assert _db.session.get(Member, pk).town == town != "Changé"
 
 
 def test_csrf_wrong_token_refused(app, admin_client, demo, csrf_on):
@@ -131,8 +142,6 @@ def test_csrf_setup_page(app, client, db, csrf_on):
 
 def test_csrf_token_in_pages_lets_the_delete_through(app, admin_client, demo, csrf_on):
     """Control: the token the list page renders is accepted."""
-    from app.models import Measurement
-
     html = admin_client.get("/admin/college/").get_data(as_text=True)
     token = _token(html)
     from app.models import College
@@ -148,7 +157,19 @@ def test_csrf_token_in_pages_lets_the_delete_through(app, admin_client, demo, cs
     assert response.status_code == 302
     _db.session.expire_all()
     assert _db.session.get(College, pk) is None
-    assert Measurement  # imported to keep the models registered
+
+
+def test_csrf_token_lets_the_inline_edit_through(
+    app, admin_client, demo, csrf_on, town_editable
+):
+    """Control: the refused inline edit above is a real edit, refused by CSRF only."""
+    pk = _first_member_id()
+    token = _token(admin_client.get("/admin/member/").get_data(as_text=True))
+    url, data = _write_requests(pk, admin_client.user.id)["inline edit"]
+    response = admin_client.post(url, data={**data, "csrf_token": token})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    _db.session.expire_all()
+    assert _db.session.get(Member, pk).town == "Changé"
 
 
 # ----- redirects ------------------------------------------------------------------
