@@ -38,7 +38,7 @@ class ReportScreens:
         report = build_report(meeting_or_404())
         return _download(
             to_markdown(report).encode("utf-8"),
-            "text/markdown; charset=utf-8",
+            "text/markdown",  # Flask adds "; charset=utf-8" itself
             f"{report.filename}.md",
         )
 
