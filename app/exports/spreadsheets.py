@@ -47,6 +47,20 @@ def column_widths(headers, kinds, sample) -> list[int]:
     return widths
 
 
+def render_rows(batch, cell_writers, row_open: str, row_close: str) -> str:
+    """The XML of a batch of rows, built column by column.
+
+    ``map`` over each column runs the cell writers in C loops, which is what
+    keeps 400,000 rows within a few times the CSV time.
+    """
+    if not batch:
+        return ""
+    columns = zip(*batch, strict=True)
+    rendered = [list(map(w, col)) for w, col in zip(cell_writers, columns, strict=True)]
+    inner = (row_close + row_open).join(map("".join, zip(*rendered, strict=True)))
+    return row_open + inner + row_close
+
+
 def _peek(batches):
     """The first batch and an iterator giving every batch, that one included."""
     batches = iter(batches)
@@ -105,6 +119,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
+_EMPTY_XLSX = "<c/>"
+
+
 def _xlsx_text(value: str, style: str = "") -> str:
     space = (
         ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
@@ -113,6 +130,8 @@ def _xlsx_text(value: str, style: str = "") -> str:
 
 
 def _xlsx_text_cell(value) -> str:
+    if value is None:
+        return _EMPTY_XLSX
     value = str(value)
     if value[:1] in _TRIGGERS:
         return _xlsx_text(value, ' s="5"')
@@ -120,12 +139,16 @@ def _xlsx_text_cell(value) -> str:
 
 
 def _xlsx_date_cell(value) -> str:
+    if value is None:
+        return _EMPTY_XLSX
     if isinstance(value, str):
         value = date.fromisoformat(value)
     return f'<c s="2"><v>{value.toordinal() - _EPOCH_DAY}</v></c>'
 
 
 def _xlsx_datetime_cell(value) -> str:
+    if value is None:
+        return _EMPTY_XLSX
     # Naive Paris wall-clock time (spreadsheets have no time zones).
     delta = value.replace(tzinfo=None) - _EPOCH
     serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
@@ -133,6 +156,8 @@ def _xlsx_datetime_cell(value) -> str:
 
 
 def _xlsx_number_cell(value, style: str = "") -> str:
+    if value is None:
+        return _EMPTY_XLSX
     if isinstance(value, bool):
         value = int(value)
     if isinstance(value, Decimal):
@@ -179,17 +204,12 @@ def _write_xlsx_zip(fh, headers, kinds, batches, title: str) -> int:
             out.write(XLSX_SHEET_HEAD.format(ref=f"A1:{last_col}1", cols=cols).encode())
             header = "".join(_xlsx_text(h, ' s="1"') for h in headers)
             out.write(f'<row r="1">{header}</row>'.encode())
+            # Rows without their optional r="…": readers number them in order.
             number = 1
             for batch in batches:
-                parts = []
-                for row in batch:
-                    number += 1
-                    cells = "".join(
-                        "<c/>" if v is None else write(v)
-                        for write, v in zip(writers, row, strict=True)
-                    )
-                    parts.append(f'<row r="{number}">{cells}</row>')
-                out.write("".join(parts).encode("utf-8"))
+                batch = list(batch)
+                out.write(render_rows(batch, writers, "<row>", "</row>").encode())
+                number += len(batch)
             count = number - 1
             ref = f"A1:{last_col}{number}"
             out.write(f'</sheetData><autoFilter ref="{ref}"/></worksheet>'.encode())
@@ -234,16 +254,23 @@ ODS_TAIL = "</table:table></office:spreadsheet></office:body></office:document-c
 _CM_PER_CHAR, _CM_PADDING = 0.21, 0.3
 
 
+_EMPTY_ODS = "<table:table-cell/>"
+
+
 def _ods_paragraphs(text: str) -> str:
     return "".join(f"<text:p>{line}</text:p>" for line in escape(text).split("\n"))
 
 
 def _ods_text_cell(value) -> str:
     # A text cell is never evaluated: no apostrophe is needed (or shown) here.
-    return (
-        '<table:table-cell office:value-type="string">'
-        f"{_ods_paragraphs(str(value))}</table:table-cell>"
-    )
+    if value is None:
+        return _EMPTY_ODS
+    value = str(value)
+    if "\n" in value:
+        value = _ods_paragraphs(value)
+    else:
+        value = f"<text:p>{escape(value)}</text:p>"
+    return f'<table:table-cell office:value-type="string">{value}</table:table-cell>'
 
 
 def _plain_number(value) -> str:
@@ -253,6 +280,8 @@ def _plain_number(value) -> str:
 
 
 def _ods_number_cell(value) -> str:
+    if value is None:
+        return _EMPTY_ODS
     number = _plain_number(value)
     shown = number.replace(".", ",")
     return (
@@ -275,6 +304,8 @@ def _french_amount(number: str) -> str:
 
 
 def _ods_euro_cell(value) -> str:
+    if value is None:
+        return _EMPTY_ODS
     number = _plain_number(value)
     return (
         '<table:table-cell table:style-name="ce_euro" office:value-type="currency" '
@@ -284,6 +315,8 @@ def _ods_euro_cell(value) -> str:
 
 
 def _ods_date_cell(value) -> str:
+    if value is None:
+        return _EMPTY_ODS
     if isinstance(value, str):
         value = date.fromisoformat(value)
     return (
@@ -294,6 +327,8 @@ def _ods_date_cell(value) -> str:
 
 
 def _ods_datetime_cell(value) -> str:
+    if value is None:
+        return _EMPTY_ODS
     value = value.replace(tzinfo=None)
     return (
         '<table:table-cell table:style-name="ce_datetime" office:value-type="date" '
@@ -356,14 +391,11 @@ def _write_ods_zip(fh, headers, kinds, batches, title: str) -> int:
                 f"{header}</table:table-row></table:table-header-rows>".encode()
             )
             for batch in batches:
-                parts = []
-                for row in batch:
-                    cells = "".join(
-                        "<table:table-cell/>" if v is None else write(v)
-                        for write, v in zip(writers, row, strict=True)
-                    )
-                    parts.append(f"<table:table-row>{cells}</table:table-row>")
-                    count += 1
-                out.write("".join(parts).encode("utf-8"))
+                batch = list(batch)
+                rows = render_rows(
+                    batch, writers, "<table:table-row>", "</table:table-row>"
+                )
+                out.write(rows.encode("utf-8"))
+                count += len(batch)
             out.write(ODS_TAIL.encode())
     return count
