@@ -16,8 +16,6 @@ from app.models import Indicator, Measurement, Meeting, Plan, PlanAction
 from tests.office import FRENCH_CSV, Office, read_fods, require_soffice
 from tests.test_exports import fetch
 
-pytestmark = pytest.mark.filterwarnings("error")
-
 
 @pytest.fixture(scope="session")
 def office(tmp_path_factory):
