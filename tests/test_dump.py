@@ -39,6 +39,9 @@ def test_dump_is_a_frictionless_data_package(full_data):
     files = _files(_dump_bytes())
     package = json.loads(files["datapackage.json"])
     assert package["profile"] == "tabular-data-package"
+    # The Data Package spec wants at least one licence, each with a name or path.
+    assert package["licenses"]
+    assert all(lic.get("name") or lic.get("path") for lic in package["licenses"])
     names = {r["name"] for r in package["resources"]}
     assert {
         "member",

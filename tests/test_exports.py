@@ -90,7 +90,7 @@ def read_ods(data: bytes) -> list[list[str]]:
         cells = []
         for tc in tr.getElementsByType(table.TableCell):
             kind = tc.getAttribute("valuetype")
-            if kind == "float":
+            if kind in ("float", "currency"):
                 cells.append(tc.getAttribute("value"))
             elif kind == "date":
                 cells.append(tc.getAttribute("datevalue"))
@@ -135,7 +135,7 @@ def test_export_follows_search_and_sort_of_the_screen(admin_client, people, fmt)
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_rows(fmt, response.data)
     header = rows[0]
-    assert header[:2] == ["Nom", "Prénom"]
+    assert header[:3] == ["N°", "Nom", "Prénom"]
     assert "Version" not in header
     body = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     assert [(r["Nom"], r["Prénom"]) for r in body] == [
@@ -145,10 +145,11 @@ def test_export_follows_search_and_sort_of_the_screen(admin_client, people, fmt)
     # Related records appear by their label, enums by their French label.
     assert body[0]["Structure"] == "Association Numérique"
     assert body[0]["Rôle au conseil"] == "Membre"
-    if fmt == "json":
-        assert body[1]["Structure"] == EVIL  # JSON is data, not a spreadsheet
-    else:
+    if fmt in ("csv", "csv-excel"):
         assert body[1]["Structure"] == "'" + EVIL
+    else:
+        # JSON is data; XLSX and ODS type the cell as text (no visible apostrophe).
+        assert body[1]["Structure"] == EVIL
 
 
 def test_export_follows_filters(app, admin_client, people):
@@ -161,7 +162,7 @@ def test_export_follows_filters(app, admin_client, people):
     arg = f"flt0_{view.get_filter_arg(index, flt)}"
     response = fetch(admin_client, f"/admin/organisation/export/csv/?{arg}=company")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert [r[0] for r in rows[1:]] == ["'" + EVIL]
+    assert [r[1] for r in rows[1:]] == ["'" + EVIL]
     screen = admin_client.get(f"/admin/organisation/?{arg}=company")
     assert "Association Numérique" not in screen.get_data(as_text=True)
 
@@ -184,28 +185,43 @@ def test_formula_cells_are_inert_and_numbers_stay_numbers(admin_client, db, fmt)
 
         ws = load_workbook(io.BytesIO(response.data)).active
         cells = list(ws.iter_rows(min_row=2))
-        title, budget, number = cells[0][2], cells[0][4], cells[0][1]
-        assert title.data_type == "s" and title.value == "'" + EVIL
+        title, budget, number = cells[0][3], cells[0][5], cells[0][2]
+        # A string cell with the quote-prefix style: shown as typed, never run,
+        # and no apostrophe added to its text.
+        assert title.data_type == "s" and title.value == EVIL
+        assert title.quotePrefix
+        assert cells[1][3].value == "+33 dangereux" and cells[1][3].quotePrefix
+        assert cells[2][3].value == "@SUM(1)" and cells[2][3].quotePrefix
+        assert not cells[0][1].quotePrefix  # plain text keeps the plain style
         assert budget.data_type == "n" and budget.value == 150000
+        assert budget.number_format == '#,##0.00\\ "€"'
         assert number.data_type == "n" and number.value == 1
-        values = [c.value for row in cells for c in row if isinstance(c.value, str)]
-        # No cell holds a formula: every text starting with a trigger is prefixed.
-        assert all(not v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in values)
+        assert all(c.data_type != "f" for row in cells for c in row)
         return
     rows = read_rows(fmt, response.data)
     body = rows[1:]
-    assert body[0][2] == "'" + EVIL
-    assert body[1][2] == "'+33 dangereux"
-    assert body[1][3] == "'\tcaché"
-    assert body[2][2] == "'@SUM(1)"
-    # The number column keeps plain numbers, never prefixed.
-    expected_budget = {"csv": "150000.00", "csv-excel": "150000,00", "ods": "150000.00"}
-    assert body[0][4] == expected_budget[fmt]
-    assert body[0][1] == "1"
     if fmt == "ods":
-        assert b'office:value-type="float" office:value="150000.00"' in _content(
-            response.data
+        # An ODS text cell is never a formula: the text is kept as typed.
+        assert body[0][3] == EVIL
+        assert body[1][3] == "+33 dangereux"
+        assert body[2][3] == "@SUM(1)"
+        content = _content(response.data)
+        assert b'office:value-type="string"><text:p>=HYPERLINK' in content
+        assert (
+            b'table:style-name="ce_euro" office:value-type="currency" '
+            b'office:currency="EUR" office:value="150000.00"' in content
         )
+        assert body[0][5] == "150000.00"
+        assert body[0][2] == "1"
+        return
+    assert body[0][3] == "'" + EVIL
+    assert body[1][3] == "'+33 dangereux"
+    assert body[1][4] == "'\tcaché"
+    assert body[2][3] == "'@SUM(1)"
+    # The number column keeps plain numbers, never prefixed.
+    expected_budget = {"csv": "150000.00", "csv-excel": "150000,00"}
+    assert body[0][5] == expected_budget[fmt]
+    assert body[0][2] == "1"
 
 
 def _content(data: bytes) -> bytes:
@@ -216,21 +232,21 @@ def _content(data: bytes) -> bytes:
 
 def test_dates_are_iso_8601(admin_client, demo):
     rows = read_rows("csv", fetch(admin_client, "/admin/meeting/export/csv/").data)
-    starts = [r[0] for r in rows[1:]]
+    starts = [r[1] for r in rows[1:]]
     assert "2019-04-16T12:30:00+02:00" in starts
     rows = read_rows("xlsx", fetch(admin_client, "/admin/membership/export/xlsx/").data)
-    assert rows[1][3] == "2019-01-01T00:00:00"  # a real date cell (yyyy-mm-dd)
+    assert rows[1][4] == "2019-01-01T00:00:00"  # a real date cell
 
 
 def test_attendance_export_has_member_and_meeting_labels(admin_client, demo):
     rows = read_rows("ods", fetch(admin_client, "/admin/attendance/export/ods/").data)
-    assert rows[0] == ["Réunion", "Membre", "Présence", "Invité·e"]
+    assert rows[0] == ["N°", "Réunion", "Membre", "Présence", "Invité·e"]
     assert [
         "Innovation sociale numérique — 16/04/2019",
         "Eric Soudy",
         "Présent·e",
         "Non",
-    ] in rows
+    ] in [row[1:] for row in rows]
     assert len(rows) == 1 + 9
 
 
@@ -239,7 +255,7 @@ def test_sensitive_columns_never_exported():
         Member,
         [("version", "Version"), ("last_name", "Nom"), ("password_hash", "Mot")],
     )
-    assert plan.headers == ["Nom"]
+    assert plan.headers == ["N°", "Nom"]
 
 
 def test_export_is_recorded(db, admin_client, people):
@@ -420,7 +436,7 @@ def test_datetime_and_enum_filters_apply_to_export(app, admin_client, demo):
     url = f"/admin/meeting/export/csv/?{arg}=2019-06-11+12:00:00"
     rows = read_rows("csv", fetch(admin_client, url).data)
     # 12:30 Paris is after 12:00 Paris (but 10:30 UTC is not after 12:00 UTC).
-    assert [r[0] for r in rows[1:]] == ["2019-06-11T12:30:00+02:00"]
+    assert [r[1] for r in rows[1:]] == ["2019-06-11T12:30:00+02:00"]
     screen = admin_client.get(f"/admin/meeting/?{arg}=2019-06-11+12:00:00")
     assert "16/04/2019" not in screen.get_data(as_text=True)
 

@@ -9,7 +9,6 @@ then the rows are read as plain tuples from a streamed query.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 
 from flask import (
@@ -29,6 +28,7 @@ from app.exports.audit import current_actor, record
 from app.exports.columns import ExportPlan
 from app.extensions import db
 from app.models.audit import TransferOperation
+from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,8 @@ class ExportMixin:
         return _batches(conn, result, convert, batch_size)
 
     def export_filename(self, fmt: str) -> str:
-        stamp = time.strftime("%Y-%m-%d_%H-%M")
-        return f"{self.endpoint}_{stamp}.{writers.EXTENSIONS[fmt]}"
+        label = getattr(self.model, "__label_plural__", None) or str(self.name)
+        return writers.download_name(label, fmt, utcnow())
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str):

@@ -1,15 +1,20 @@
-"""The compte rendu page of a meeting, its ODT and Markdown downloads, its .ics."""
+"""The compte rendu page of a meeting, its ODT, Markdown and PDF downloads, its
+feuille d'émargement and its .ics."""
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app, render_template, url_for
 from flask_admin import expose
 
 from app.admin.minutes_forms import meeting_or_404
 from app.meetings import ical
 from app.meetings.feeds import ics_response
 from app.meetings.odt import to_odt
+from app.meetings.pdf import html_to_pdf
 from app.meetings.report import build_report, to_markdown
+from app.meetings.signin import signin_sheet
+
+PDF = "application/pdf"
 
 
 class ReportScreens:
@@ -38,9 +43,34 @@ class ReportScreens:
         report = build_report(meeting_or_404())
         return _download(
             to_markdown(report).encode("utf-8"),
-            "text/markdown; charset=utf-8",
+            "text/markdown",  # Flask adds "; charset=utf-8" itself
             f"{report.filename}.md",
         )
+
+    @expose("/report/pdf/")
+    def report_pdf_view(self):
+        """The compte rendu page itself, printed (same HTML, print stylesheet)."""
+        meeting = meeting_or_404()
+        report = build_report(meeting)
+        html = self.render(
+            "admin/meetings/report.html",
+            meeting=meeting,
+            report=report,
+            report_base="admin/meetings/pdf_base.html",
+            pdf_title=f"Compte rendu — {report.heading} — {report.date}",
+        )
+        return _download(_pdf(html), PDF, f"{report.filename}.pdf")
+
+    @expose("/emargement/")
+    def signin_view(self):
+        """The feuille d'émargement: one line per person expected, to sign."""
+        sheet = signin_sheet(meeting_or_404())
+        html = render_template(
+            "admin/meetings/signin_sheet.html",
+            sheet=sheet,
+            pdf_title=f"Feuille d'émargement — {sheet.group or sheet.kind} — {sheet.date}",
+        )
+        return _download(_pdf(html), PDF, sheet.filename)
 
     @expose("/ics/")
     def ics_view(self):
@@ -51,6 +81,11 @@ class ReportScreens:
             f'attachment; filename="reunion-{meeting.id}.ics"'
         )
         return response
+
+
+def _pdf(html: str) -> bytes:
+    static_path = url_for("static", filename="").rstrip("/")
+    return html_to_pdf(html, current_app.static_folder, static_path)
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:

@@ -78,7 +78,10 @@ def set_security_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     endpoint = request.endpoint or ""
-    if not endpoint.endswith("static"):
+    # A view may allow the client alone to keep a copy ("private", as the
+    # calendar feeds do so that calendar apps do not refetch every minute).
+    private = "private" in (headers.get("Cache-Control") or "")
+    if not endpoint.endswith("static") and not private:
         # Pages and exports hold personal data: never kept by browsers or proxies.
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"

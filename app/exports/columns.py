@@ -36,6 +36,9 @@ def is_sensitive(name: str) -> bool:
 
 # ----- cell kinds: what a converted value is, so writers type cells correctly
 TEXT, NUMBER, BOOL, DATE, DATETIME = "text", "number", "bool", "date", "datetime"
+#: A number in euros (a money column, its label ends in "(€)"): a currency
+#: format in spreadsheets, a plain number elsewhere.
+EURO = "euro"
 
 
 def iso_datetime(value: datetime | str | None) -> datetime | None:
@@ -156,7 +159,8 @@ def _kind_and_converter(column) -> tuple[str, Callable | None]:
     if isinstance(ctype, sa.Integer):
         return NUMBER, None
     if isinstance(ctype, sa.Numeric) and not isinstance(ctype, sa.Float):
-        return NUMBER, _decimal(ctype.scale)
+        kind = EURO if "€" in column.info.get("label", "") else NUMBER
+        return kind, _decimal(ctype.scale)
     if isinstance(ctype, sa.Float):
         return NUMBER, None
     return TEXT, None
@@ -225,16 +229,25 @@ class LabelResolver:
         return found
 
 
+#: Header of the record number, the first column of every list export: a file
+#: imported back updates the records it came from instead of duplicating them.
+KEY_HEADER = "N°"
+
+
 class ExportPlan:
     """The SQL columns to select and the cells they become, for one model's list."""
 
-    def __init__(self, model, names_and_headers):
+    def __init__(self, model, names_and_headers, with_key: bool = True):
         self.model = model
         self.columns: list[ExportColumn] = []
         self.selects: list = []
         self.joins: list[tuple] = []  # (alias, onclause) in join order
         self._aliases: dict[tuple[str, ...], object] = {}
         mapper = sa.inspect(model)
+        names_and_headers = list(names_and_headers)
+        (pk,) = mapper.primary_key
+        if with_key and pk.key not in [name for name, _ in names_and_headers]:
+            names_and_headers.insert(0, (pk.key, KEY_HEADER))
         for name, header in names_and_headers:
             if not isinstance(name, str) or is_sensitive(name):
                 continue
@@ -355,4 +368,13 @@ class ExportPlan:
         return query.order_by(pk)
 
 
-__all__ = ["BOOL", "DATE", "DATETIME", "NUMBER", "TEXT", "ExportPlan", "is_sensitive"]
+__all__ = [
+    "BOOL",
+    "DATE",
+    "DATETIME",
+    "EURO",
+    "NUMBER",
+    "TEXT",
+    "ExportPlan",
+    "is_sensitive",
+]

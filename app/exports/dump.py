@@ -24,6 +24,12 @@ NULL = "\\N"
 #: Fixed timestamp of ZIP entries: the same data gives the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 BATCH = 5000
+#: The Data Package spec wants at least one licence. A complete dump holds
+#: personal data (RGPD): it is not open data, whatever the council publishes.
+DUMP_LICENSE = {
+    "name": "other-closed",
+    "title": "Données internes, diffusion restreinte (données personnelles)",
+}
 
 
 class DumpError(ValueError):
@@ -141,7 +147,7 @@ def write_dump(fh, session=None) -> int:
             "profile": "tabular-data-package",
             "name": "cdpl-gestion",
             "title": "Données de cdpl-gestion",
-            "licenses": [],
+            "licenses": [DUMP_LICENSE],
             "resources": resources,
         }
         text = json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.exports.importing import Field, ImportKind, key_of
+from app.exports.importing import Field, ImportKind, key_of, record_number_field
 from app.exports.values import (
     as_text,
     enum_parser,
@@ -43,6 +43,7 @@ class MemberImport(ImportKind):
     label = "Membres"
     model = Member
     fields = [
+        record_number_field(),
         Field(
             "last_name",
             "Nom",
@@ -141,6 +142,7 @@ class OrganisationImport(ImportKind):
     label = "Structures"
     model = Organisation
     fields = [
+        record_number_field(),
         Field(
             "name",
             "Nom",

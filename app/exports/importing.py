@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.exports.readers import Table, normalise_header
-from app.exports.values import as_text
+from app.exports.values import as_text, parse_int
 
 
 @dataclass
@@ -70,6 +70,11 @@ class Analysis:
         return sum(1 for r in self.rows if not r.errors and r.existing_id)
 
 
+def record_number_field() -> Field:
+    """The "N°" column every list export starts with (the record's id)."""
+    return Field("id", "N°", parse_int, aliases=("numero", "no", "num", "identifiant"))
+
+
 def key_of(text) -> str:
     """Comparison form of a name: spaces collapsed, case folded."""
     return " ".join(str(text or "").split()).casefold()
@@ -83,6 +88,9 @@ class ImportKind:
     model: type = None  # type: ignore[assignment]
     fields: list[Field] = []
     needs_meeting = False
+    #: Record numbers of the existing records, when the kind has an "id" field:
+    #: a row carrying one updates that record (an export imported back).
+    known_ids: set[int] = set()
 
     def field(self, key: str) -> Field:
         return next(f for f in self.fields if f.key == key)
@@ -144,6 +152,9 @@ class ImportKind:
         mapping_errors.extend(self.prepare(session, params))
         if mapping_errors:
             return Analysis([], mapping_errors)
+        self.known_ids = set()
+        if "id" in mapped:
+            self.known_ids = set(session.execute(sa.select(self.model.id)).scalars())
         results = []
         seen: dict = {}
         for line, cells in table.rows:
@@ -178,13 +189,19 @@ class ImportKind:
         row.attrs = self.resolve(values, errors)
         if errors:
             return row
-        key = self.matchkey_of(row.attrs)
+        # The record number wins over the natural key (a member without an
+        # e-mail has none); an unknown number (another database, a deleted
+        # record) falls back to the natural key, never to creating that id.
+        number = row.attrs.pop("id", None)
+        if number not in self.known_ids:
+            number = None
+        key = ("N°", number) if number is not None else self.matchkey_of(row.attrs)
         if key is not None:
             if key in seen:
                 errors.append(f"Même enregistrement qu'à la ligne {seen[key]}.")
                 return row
             seen[key] = line
-            row.existing_id = self.existing(key)
+            row.existing_id = number if number is not None else self.existing(key)
         return row
 
     def apply(

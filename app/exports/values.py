@@ -7,17 +7,24 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from app.exports.readers import normalise_header
+from app.exports.spreadsheets import FORMULA_TRIGGERS
 
 TRUE_WORDS = {"oui", "o", "vrai", "yes", "y", "true", "1", "x"}
 FALSE_WORDS = {"non", "n", "faux", "no", "false", "0"}
 
 
 def as_text(value) -> str | None:
+    """A cell as stripped text; the apostrophe our CSV exports add is removed."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
+    text = str(value)
+    # A CSV export writes "'=..." so that spreadsheets do not run the cell; read
+    # back, the value is the text as it was typed.
+    if text[:1] == "'" and text[1:2] in FORMULA_TRIGGERS and len(text) > 1:
+        text = text[1:]
+    text = text.strip()
     return text or None
 
 

@@ -2,7 +2,7 @@
 
 Every writer takes the headers, the cell kinds and an iterator of row batches
 (lists of cell values already made readable) and neutralises spreadsheet
-formulas in text cells.
+formulas in text cells. The XLSX and ODS writers are in ``spreadsheets``.
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
-import zipfile
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
-from app.exports.columns import BOOL, DATE, DATETIME, NUMBER, TEXT
-
-#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from app.exports.columns import BOOL, DATE, DATETIME, EURO, NUMBER, TEXT
+from app.exports.spreadsheets import FORMULA_TRIGGERS, write_ods, write_xlsx
+from app.timezone import PARIS
 
 #: Written as the last line of a streamed export that failed midway.
 ERROR_MARKER = (
@@ -67,14 +65,27 @@ EXTENSIONS = {
     "ods": "ods",
     "json": "json",
 }
+#: Flask adds "; charset=utf-8" to text types itself.
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "csv-excel": "text/csv; charset=utf-8",
+    "csv": "text/csv",
+    "csv-excel": "text/csv",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 STREAMED = {"csv", "csv-excel", "json"}
+#: Added to the file name of the Excel variant, so both CSV files can sit side by side.
+SUFFIXES = {"csv-excel": "_excel"}
+
+
+def download_name(label: str, fmt: str, moment: datetime) -> str:
+    """``membres_2026-12-01_16-52.csv``: the list's French name and Paris time."""
+    ascii_label = (
+        unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_label.lower()).strip("-") or "export"
+    stamp = moment.astimezone(PARIS).strftime("%Y-%m-%d_%H-%M")
+    return f"{slug}_{stamp}{SUFFIXES.get(fmt, '')}.{EXTENSIONS[fmt]}"
 
 
 _TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
@@ -101,6 +112,20 @@ def _as_date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _french_date(value):
+    # French Excel and LibreOffice read "16/04/2019" as a date, ISO text as text.
+    return None if value is None else f"{_as_date(value):%d/%m/%Y}"
+
+
+def _french_datetime(value):
+    # Already Paris time (columns.iso_datetime); seconds are not shown on screen.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return f"{value:%d/%m/%Y %H:%M}"
+
+
 def _as_bool(value):
     return None if value is None else bool(value)
 
@@ -113,25 +138,43 @@ def _json_number(value):
     return float(value) if isinstance(value, Decimal) else value
 
 
-def _naive(value):
-    # Spreadsheets have no time zones: write the Paris wall-clock time.
-    return None if value is None else value.replace(tzinfo=None)
-
-
 #: Per format, the last step applied to each kind of cell (None: as is).
 #: csv.writer writes None as an empty cell and dates with str(), i.e. ISO 8601.
+#: XLSX and ODS text cells are never formulas (quote-prefix style, string type):
+#: no apostrophe there; the spreadsheet writers type every other cell.
 FINISHERS: dict[str, dict] = {
     "csv": {TEXT: _safe_text, BOOL: _yes_no, DATETIME: _iso},
     "csv-excel": {
         TEXT: _safe_text,
         BOOL: _yes_no,
-        DATETIME: _iso,
+        DATE: _french_date,
+        DATETIME: _french_datetime,
         NUMBER: _decimal_comma,
+        EURO: _decimal_comma,
     },
-    "json": {NUMBER: _json_number, BOOL: _as_bool, DATE: _iso, DATETIME: _iso},
-    "xlsx": {TEXT: _safe_text, BOOL: _yes_no, DATE: _as_date, DATETIME: _naive},
-    "ods": {TEXT: _safe_text, BOOL: _yes_no, DATE: _as_date, DATETIME: _naive},
+    "json": {
+        NUMBER: _json_number,
+        EURO: _json_number,
+        BOOL: _as_bool,
+        DATE: _iso,
+        DATETIME: _iso,
+    },
+    "xlsx": {BOOL: _yes_no},
+    "ods": {BOOL: _yes_no},
 }
+
+__all__ = [
+    "ERROR_MARKER",
+    "FINISHERS",
+    "FORMATS",
+    "FORMULA_TRIGGERS",
+    "csv_chunks",
+    "download_name",
+    "json_chunks",
+    "neutralise",
+    "write_ods",
+    "write_xlsx",
+]
 
 
 def csv_chunks(
@@ -180,122 +223,3 @@ def json_chunks(headers: list[str], batches: Iterable) -> Iterator[bytes]:
         marker = json.dumps({"erreur": ERROR_MARKER}, ensure_ascii=False)
         yield ("\n" + marker + "\n").encode("utf-8")
         raise
-
-
-def write_xlsx(headers, kinds, batches, title: str):
-    """An XLSX workbook in a temporary file (openpyxl write-only mode)."""
-    # openpyxl costs ~12 MB of memory: loaded by the first XLSX export only.
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_sheet_title(title))
-    ws.append([neutralise(h) for h in headers])
-    formats = {DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm:ss"}
-    dated = [(i, formats[k]) for i, k in enumerate(kinds) if k in formats]
-    count = 0
-    try:
-        for batch in batches:
-            for row in batch:
-                out = list(row)
-                for i, fmt in dated:
-                    if out[i] is not None:
-                        cell = WriteOnlyCell(ws, value=out[i])
-                        cell.number_format = fmt
-                        out[i] = cell
-                ws.append(out)
-                count += 1
-    except BaseException:
-        # Finish and delete the worksheet's own temporary file (openpyxl
-        # otherwise leaves it open until garbage collection).
-        ws.close()
-        if getattr(ws, "_writer", None) is not None:
-            ws._writer.cleanup()
-        raise
-    fh = tempfile.TemporaryFile()
-    wb.save(fh)
-    fh.seek(0)
-    return fh, count
-
-
-def _sheet_title(title: str) -> str:
-    bad = "[]:*?/\\"
-    clean = "".join("_" if c in bad else c for c in title)
-    return clean[:31] or "Export"
-
-
-ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
-<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
- <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
- <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
-</manifest:manifest>
-"""
-ODS_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
-<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="{name}">"""
-ODS_TAIL = "</table:table></office:spreadsheet></office:body></office:document-content>"
-
-
-def _ods_text(text: str) -> str:
-    lines = escape(text).split("\n")
-    return "".join(f"<text:p>{line}</text:p>" for line in lines)
-
-
-def _ods_cell(value, kind: str) -> str:
-    if value is None:
-        return "<table:table-cell/>"
-    if kind == NUMBER:
-        return (
-            f'<table:table-cell office:value-type="float" office:value="{value}">'
-            f"<text:p>{value}</text:p></table:table-cell>"
-        )
-    if kind in (DATE, DATETIME):
-        iso = value.isoformat()
-        return (
-            f'<table:table-cell office:value-type="date" office:date-value="{iso}">'
-            f"<text:p>{iso}</text:p></table:table-cell>"
-        )
-    return (
-        '<table:table-cell office:value-type="string">'
-        f"{_ods_text(str(value))}</table:table-cell>"
-    )
-
-
-def write_ods(headers, kinds, batches, title: str):
-    """An ODS spreadsheet in a temporary file, content.xml written row by row."""
-    fh = tempfile.TemporaryFile()
-    try:
-        count = _write_ods_zip(fh, headers, kinds, batches, title)
-    except BaseException:
-        fh.close()
-        raise
-    fh.seek(0)
-    return fh, count
-
-
-def _write_ods_zip(fh, headers, kinds, batches, title: str) -> int:
-    count = 0
-    with zipfile.ZipFile(fh, "w") as zf:
-        # The mimetype entry must come first and stay uncompressed (ODF 1.2, 3.3).
-        zf.writestr(
-            zipfile.ZipInfo("mimetype"),
-            "application/vnd.oasis.opendocument.spreadsheet",
-            compress_type=zipfile.ZIP_STORED,
-        )
-        zf.writestr("META-INF/manifest.xml", ODS_MANIFEST, zipfile.ZIP_DEFLATED)
-        info = zipfile.ZipInfo("content.xml")
-        info.compress_type = zipfile.ZIP_DEFLATED
-        with zf.open(info, "w") as out:
-            out.write(ODS_HEAD.format(name=escape(title, {'"': "&quot;"})).encode())
-            header_cells = "".join(_ods_cell(neutralise(h), TEXT) for h in headers)
-            out.write(f"<table:table-row>{header_cells}</table:table-row>".encode())
-            for batch in batches:
-                parts = []
-                for row in batch:
-                    cells = "".join(
-                        _ods_cell(v, k) for v, k in zip(row, kinds, strict=True)
-                    )
-                    parts.append(f"<table:table-row>{cells}</table:table-row>")
-                    count += 1
-                out.write("".join(parts).encode("utf-8"))
-            out.write(ODS_TAIL.encode())
-    return count

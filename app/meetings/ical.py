@@ -8,7 +8,7 @@ so a calendar keeps the same event when the tool moves or the meeting is edited.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from icalendar import Calendar, Event
@@ -38,10 +38,19 @@ def meeting_summary(meeting: Meeting) -> str:
     return f"Réunion : {meeting.kind.label}" if meeting.kind else "Réunion"
 
 
-def meeting_event(meeting: Meeting) -> Event:
+def default_duration() -> timedelta:
+    """Length given to a meeting without an end time (CALENDAR_DEFAULT_DURATION_MINUTES)."""
+    minutes = current_app.config.get("CALENDAR_DEFAULT_DURATION_MINUTES", 120)
+    return timedelta(minutes=int(minutes))
+
+
+def meeting_event(meeting: Meeting, stamp: datetime | None = None) -> Event:
+    """One VEVENT; ``stamp`` is the file's creation time (DTSTAMP under PUBLISH)."""
     event = Event()
     event.add("uid", meeting_uid(meeting))
-    event.add("dtstamp", meeting.updated_at or utcnow())
+    # RFC 5545 3.8.7.2: with METHOD, DTSTAMP is when the file was created;
+    # LAST-MODIFIED carries the meeting's own edit time.
+    event.add("dtstamp", stamp or utcnow())
     if meeting.created_at:
         event.add("created", meeting.created_at)
     if meeting.updated_at:
@@ -53,6 +62,9 @@ def meeting_event(meeting: Meeting) -> Event:
     event.add("dtstart", meeting.local_start)
     if meeting.ends_at is not None:
         event.add("dtend", meeting.local_end)
+    else:
+        # Without DTEND or DURATION a client shows a zero-length event.
+        event.add("duration", default_duration())
     if meeting.place:
         event.add("location", meeting.place)
     description = []
@@ -78,8 +90,9 @@ def calendar(meetings: Iterable[Meeting], name: str) -> bytes:
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "Europe/Paris")
     days: list[date] = []
+    stamp = utcnow()
     for meeting in meetings:
-        cal.add_component(meeting_event(meeting))
+        cal.add_component(meeting_event(meeting, stamp))
         days.append(meeting.starts_at.astimezone(PARIS).date())
     if days:
         # The zone description only needs to cover the meetings' span.

@@ -7,10 +7,15 @@ opens cleanly in LibreOffice and Word and can be restyled there.
 from __future__ import annotations
 
 import io
+import zipfile
 
+from flask import current_app
 from odf import dc
 from odf.opendocument import OpenDocumentText
 from odf.style import (
+    FontFace,
+    Footer,
+    Header,
     ListLevelProperties,
     MasterPage,
     PageLayout,
@@ -22,20 +27,35 @@ from odf.style import (
 from odf.text import (
     A,
     H,
+    LineBreak,
     List,
     ListItem,
     ListLevelStyleBullet,
     ListLevelStyleNumber,
     ListStyle,
     P,
+    PageCount,
+    PageNumber,
     Span,
 )
 
 from app.meetings.report import MinutesReport, markdown_tokens
 
+#: The font the styles ask for, declared so that LibreOffice uses it (or a
+#: metric-compatible sans-serif) instead of falling back to a serif.
+FONT = "Liberation Sans"
 
-def _styles(doc: OpenDocumentText) -> dict[str, Style]:
+
+def _styles(doc: OpenDocumentText, letterhead: str) -> dict[str, Style]:
     styles = {}
+    doc.fontfacedecls.addElement(
+        FontFace(
+            name=FONT,
+            fontfamily=f"'{FONT}'",
+            fontfamilygeneric="swiss",
+            fontpitch="variable",
+        )
+    )
     layout = PageLayout(name="A4")
     layout.addElement(
         PageLayoutProperties(
@@ -49,18 +69,49 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
         )
     )
     doc.automaticstyles.addElement(layout)
-    doc.masterstyles.addElement(MasterPage(name="Standard", pagelayoutname=layout))
 
     body = Style(name="Text_20_body", displayname="Text body", family="paragraph")
     body.addElement(ParagraphProperties(marginbottom="0.2cm"))
     # French language so that spelling and hyphenation work in the word processor.
     body.addElement(
-        TextProperties(
-            fontsize="11pt", fontname="Liberation Sans", language="fr", country="FR"
-        )
+        TextProperties(fontsize="11pt", fontname=FONT, language="fr", country="FR")
     )
     doc.styles.addElement(body)
     styles["body"] = body
+    quote = Style(
+        name="Quotations", family="paragraph", parentstylename=body
+    )  # a quoted e-mail must not read as the group's own text
+    quote.addElement(
+        ParagraphProperties(
+            marginleft="0.8cm",
+            marginbottom="0.2cm",
+            borderleft="0.06cm solid #808080",
+            padding="0.2cm",
+        )
+    )
+    quote.addElement(TextProperties(fontstyle="italic", color="#404040"))
+    doc.styles.addElement(quote)
+    styles["quote"] = quote
+    for name, align in (("Header", "center"), ("Footer", "end")):
+        style = Style(name=name, family="paragraph", parentstylename=body)
+        style.addElement(ParagraphProperties(textalign=align))
+        style.addElement(TextProperties(fontsize="9pt", color="#404040"))
+        doc.styles.addElement(style)
+        styles[name.lower()] = style
+
+    # Letterhead on every page, page numbers in the footer.
+    master = MasterPage(name="Standard", pagelayoutname=layout)
+    header = Header()
+    header.addElement(P(stylename=styles["header"], text=letterhead))
+    master.addElement(header)
+    footer = Footer()
+    number = P(stylename=styles["footer"], text="Page ")
+    number.addElement(PageNumber(selectpage="current", text="1"))
+    number.addText(" / ")
+    number.addElement(PageCount(text="1"))
+    footer.addElement(number)
+    master.addElement(footer)
+    doc.masterstyles.addElement(master)
     for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt")):
         heading = Style(
             name=f"Heading_20_{level}",
@@ -69,7 +120,11 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
             parentstylename=body,
             defaultoutlinelevel=str(level),
         )
-        heading.addElement(ParagraphProperties(margintop="0.4cm", marginbottom="0.2cm"))
+        heading.addElement(
+            ParagraphProperties(
+                margintop="0.4cm", marginbottom="0.2cm", keepwithnext="always"
+            )
+        )
         heading.addElement(TextProperties(fontsize=size, fontweight="bold"))
         doc.styles.addElement(heading)
         styles[f"h{level}"] = heading
@@ -108,9 +163,9 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, letterhead: str = "") -> None:
         self.doc = OpenDocumentText()
-        self.s = _styles(self.doc)
+        self.s = _styles(self.doc, letterhead)
 
     def heading(self, level: int, text: str) -> None:
         self.doc.text.addElement(
@@ -139,6 +194,8 @@ class _Writer:
         """Paragraphs, lists, headings and bold/italic/link spans of a Markdown text."""
         containers = [self.doc.text]
         current: P | None = None
+        quoted = 0  # depth of "> " quotes
+        start = None  # number of an ordered list's first item ("3." stays 3)
         for tok in markdown_tokens(text):
             kind = tok.type
             if kind in ("bullet_list_open", "ordered_list_open"):
@@ -146,10 +203,13 @@ class _Writer:
                 lst = List(stylename=self.s[style])
                 containers[-1].addElement(lst)
                 containers.append(lst)
+                first = tok.attrGet("start") if kind == "ordered_list_open" else None
+                start = int(first) if first is not None else None
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 containers.pop()
             elif kind == "list_item_open":
-                item = ListItem()
+                item = ListItem(startvalue=start) if start else ListItem()
+                start = None
                 containers[-1].addElement(item)
                 containers.append(item)
             elif kind == "list_item_close":
@@ -157,10 +217,13 @@ class _Writer:
             elif kind == "heading_open":
                 current = H(outlinelevel=3, stylename=self.s["h3"])
                 containers[-1].addElement(current)
-            elif kind in ("paragraph_open", "blockquote_open"):
-                if kind == "paragraph_open":
-                    current = P(stylename=self.s["body"])
-                    containers[-1].addElement(current)
+            elif kind == "blockquote_open":
+                quoted += 1
+            elif kind == "blockquote_close":
+                quoted -= 1
+            elif kind == "paragraph_open":
+                current = P(stylename=self.s["quote" if quoted else "body"])
+                containers[-1].addElement(current)
             elif kind in ("code_block", "fence"):
                 for line in tok.content.rstrip("\n").split("\n"):
                     containers[-1].addElement(P(stylename=self.s["body"], text=line))
@@ -185,19 +248,53 @@ class _Writer:
                 stack.append(link)
             elif kind in ("strong_close", "em_close", "link_close") and len(stack) > 1:
                 stack.pop()
-            elif kind in ("softbreak", "hardbreak"):
+            elif kind == "softbreak":
                 stack[-1].addText(" ")
+            elif kind == "hardbreak":
+                stack[-1].addElement(LineBreak())
             elif kind in ("text", "code_inline", "html_inline"):
                 stack[-1].addText(child.content)
 
     def bytes(self) -> bytes:
         out = io.BytesIO()
         self.doc.write(out)
-        return out.getvalue()
+        return _with_manifest_version(out.getvalue())
+
+
+def _with_manifest_version(data: bytes) -> bytes:
+    """The package with ``manifest:version="1.2"`` (ODF 1.2 requires it; odfpy
+    builds its manifest while saving, with no way to set the attribute)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "META-INF/manifest.xml":
+                text = content.decode("utf-8")
+                text = text.replace(
+                    "<manifest:manifest ",
+                    '<manifest:manifest manifest:version="1.2" ',
+                    1,
+                ).replace(
+                    'manifest:full-path="/"',
+                    'manifest:full-path="/" manifest:version="1.2"',
+                    1,
+                )
+                content = text.encode("utf-8")
+            # mimetype stays first and stored, as odfpy wrote it.
+            target.writestr(info, content, compress_type=info.compress_type)
+    return out.getvalue()
+
+
+def letterhead() -> str:
+    """ "Conseil de développement du Pays de Lorient — 6 rue Alphonse Rio…"."""
+    config = current_app.config
+    parts = [config.get("ORG_NAME") or "", config.get("ORG_ADDRESS") or ""]
+    return " — ".join(p for p in parts if p)
 
 
 def to_odt(report: MinutesReport) -> bytes:
-    w = _Writer()
+    w = _Writer(letterhead())
     w.doc.meta.addElement(
         dc.Title(text=f"Compte rendu — {report.heading} — {report.date}")
     )
@@ -206,6 +303,8 @@ def to_odt(report: MinutesReport) -> bytes:
     if report.group:
         w.heading(2, report.group)
     w.para(report.date, label="Date :")
+    if report.cancelled:
+        w.para(label=report.CANCELLED)
     if report.author:
         w.para(report.author, label="Rédaction :")
     w.heading(2, "Participants")

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from app.extensions import db
 from app.meetings.attendance import attendance_lists
-from app.models import Action, AttendanceStatus, Meeting, MeetingKind
+from app.models import Action, AttendanceStatus, Meeting, MeetingKind, MeetingStatus
 
 #: Markdown as people type it; raw HTML is not interpreted (it is shown as text).
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -139,6 +139,10 @@ class MinutesReport:
     actions: list[ReportItem] = field(default_factory=list)
     next_meeting: NextMeeting | None = None
     documents_url: str = ""
+    #: The meeting was cancelled: every output says so under the date.
+    cancelled: bool = False
+
+    CANCELLED = "Réunion annulée."
 
     @property
     def exchanges_html(self) -> Markup:
@@ -182,6 +186,7 @@ def build_report(meeting: Meeting) -> MinutesReport:
         place=meeting.place or "",
         time=hour(start),
         documents_url=meeting.documents_url or "",
+        cancelled=meeting.status == MeetingStatus.cancelled,
     )
     for status, target in (
         (AttendanceStatus.present, report.present),
@@ -226,6 +231,8 @@ def to_markdown(report: MinutesReport) -> str:
     if report.group:
         out += [f"## {report.group}", ""]
     out += [f"**Date :** {report.date}", ""]
+    if report.cancelled:
+        out += [f"**{report.CANCELLED}**", ""]
     if report.author:
         out += [f"**Rédaction :** {report.author}", ""]
     out += ["## Participants", ""]
