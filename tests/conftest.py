@@ -18,6 +18,9 @@ from app.extensions import db as _db
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 
+#: Fixtures kept in their own modules (the local SMTP server of the e-mail tests).
+pytest_plugins = ["tests.mail_support"]
+
 
 def database_uri(tmp_dir) -> str:
     """The URI tests use: DATABASE_URL when given (PostgreSQL), else a temp SQLite."""

@@ -10,6 +10,7 @@ from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import SecuredModelView, linkify
+from app.admin.convocation import ConvocationScreen
 from app.admin.fields import add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
@@ -77,10 +78,24 @@ def attendance_summary(view, context, model, name) -> Markup:
     return Markup("<br>").join(parts)
 
 
-class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelView):
+class MeetingView(
+    AttendanceScreen,
+    MinutesScreen,
+    ReportScreens,
+    ConvocationScreen,
+    SecuredModelView,
+):
     details_template = "admin/meetings/meeting_details.html"
     #: Editing screens: a lecteur reads the details and the compte rendu instead.
-    extra_write_views = frozenset({"attendance_view", "minutes_view"})
+    extra_write_views = frozenset(
+        {
+            "attendance_view",
+            "minutes_view",
+            "convocation_view",
+            "convocation_letters_view",
+            "report_share_view",
+        }
+    )
     column_extra_row_actions = [
         LinkRowAction("fa fa-check-square-o", "attendance/?id={row_id}", "Présences"),
         LinkRowAction("fa fa-pencil-square-o", "minutes/?id={row_id}", "Compte rendu"),

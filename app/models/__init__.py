@@ -17,6 +17,14 @@ from app.models.documents import (
     document_plan_action,
 )
 from app.models.history import ChangeKind, ChangeLog
+from app.models.mail import (
+    Invitation,
+    InvitationReply,
+    MessagePurpose,
+    MessageState,
+    OutboxAttachment,
+    OutboxMessage,
+)
 from app.models.meetings import (
     Attendance,
     AttendanceStatus,
@@ -74,6 +82,8 @@ __all__ = [
     "DocumentStatus",
     "GroupRole",
     "Indicator",
+    "Invitation",
+    "InvitationReply",
     "LabelledEnum",
     "Measurement",
     "Meeting",
@@ -82,8 +92,12 @@ __all__ = [
     "Member",
     "MemberRole",
     "Membership",
+    "MessagePurpose",
+    "MessageState",
     "Organisation",
     "OrganisationKind",
+    "OutboxAttachment",
+    "OutboxMessage",
     "Plan",
     "PlanAction",
     "TransferOperation",
