@@ -180,6 +180,8 @@ def test_stuck_message_goes_back_to_the_queue_and_is_sent_once(db, smtp_server):
 
 def test_two_senders_at_once_send_each_message_once(app, db, smtp_server, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_BATCH_SIZE", 3)
+    # A slow server keeps each sender busy: their claims overlap in time.
+    smtp_server.data_delay = 0.1
     ids = [_queue(db, to_address=f"membre{i}@example.org").id for i in range(12)]
     # Reading the ids opened a transaction (on SQLite: the write lock); end it.
     db.session.remove()

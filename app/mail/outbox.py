@@ -254,12 +254,18 @@ def deliver_pending(max_batches: int | None = None) -> DeliveryReport:
                 try:
                     email = build_email(message, settings)
                 except (ValueError, TypeError) as exc:
+                    email = None
                     outcome = Outcome(
                         False, True, f"Message impossible à construire : {exc}"[:480]
                     )
                 else:
                     if message.message_id is None:
                         message.message_id = email["Message-ID"]
+                # End the transaction before talking to the server: on SQLite it
+                # holds the write lock, which a slow server would keep from the
+                # web requests for the whole conversation.
+                db.session.commit()
+                if email is not None:
                     outcome = conn.send(email)
                 record(message, outcome)
                 db.session.commit()
