@@ -14,7 +14,12 @@ from flask import current_app
 
 from app.extensions import db
 from app.mail import ics
-from app.mail.invitations import get_or_create, issue_link, meeting_end, paris_text
+from app.mail.invitations import (
+    invitations_by_member,
+    issue_link,
+    meeting_end,
+    paris_text,
+)
 from app.mail.outbox import Attachment, address_problem, queue
 from app.meetings.attendance import roster, sort_members
 from app.meetings.ical import meeting_summary
@@ -182,8 +187,14 @@ def send_convocations(
     check_sendable(meeting)
     result = SendResult()
     now = utcnow()
+    # One query for the invitations already made: a query per member would
+    # flush the previous member's rows each time (20 flushes for 20 people).
+    existing = invitations_by_member(meeting.id)
     for member in members:
-        invitation = get_or_create(meeting, member)
+        invitation = existing.get(member.id)
+        if invitation is None:
+            invitation = Invitation(meeting=meeting, member=member)
+            db.session.add(invitation)
         if invitation.sent_at is not None and not resend:
             result.skipped.append(member)
             continue

@@ -6,9 +6,10 @@ calendar which imported either one updates a single event.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
-from icalendar import Calendar, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from app.mail.settings import smtp_settings
 from app.meetings import ical
@@ -44,9 +45,21 @@ def invitation_ics(
     if method == CANCEL:
         event.pop("status", None)
         event.add("status", "CANCELLED")
+    cal.add_component(_paris_zone(meeting.starts_at.astimezone(PARIS).date()))
     cal.add_component(event)
-    day = meeting.starts_at.astimezone(PARIS).date()
+    return cal.to_ical()
+
+
+@lru_cache(maxsize=32)
+def _paris_zone(day: date) -> Timezone:
+    """The Europe/Paris VTIMEZONE around one day (a year either side, as the feed),
+    computed once per day: it was most of the cost of a convocation, one per
+    recipient."""
+    cal = Calendar()
+    event = Event()
+    event.add("dtstart", datetime.combine(day, time(12), PARIS))
+    cal.add_component(event)
     cal.add_missing_timezones(
         first_date=day - timedelta(days=366), last_date=day + timedelta(days=366)
     )
-    return cal.to_ical()
+    return cal.walk("VTIMEZONE")[0]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.meetings.attendance import expected_member_ids
@@ -25,7 +26,6 @@ from app.models import (
     InvitationReply,
     Meeting,
     MeetingStatus,
-    Member,
 )
 from app.models.base import utcnow
 from app.models.meetings import PARIS
@@ -44,18 +44,6 @@ def hash_token(token: str) -> str:
 
 def meeting_end(meeting: Meeting) -> datetime:
     return meeting.ends_at or (meeting.starts_at + DEFAULT_DURATION)
-
-
-def get_or_create(meeting: Meeting, member: Member) -> Invitation:
-    invitation = db.session.execute(
-        sa.select(Invitation).where(
-            Invitation.meeting_id == meeting.id, Invitation.member_id == member.id
-        )
-    ).scalar_one_or_none()
-    if invitation is None:
-        invitation = Invitation(meeting=meeting, member=member)
-        db.session.add(invitation)
-    return invitation
 
 
 def issue_link(invitation: Invitation) -> str | None:
@@ -216,7 +204,9 @@ def reply_counts(meeting_id: int) -> ReplyCounts:
 
 def invitations_by_member(meeting_id: int) -> dict[int, Invitation]:
     rows = db.session.execute(
-        sa.select(Invitation).where(Invitation.meeting_id == meeting_id)
+        sa.select(Invitation)
+        .where(Invitation.meeting_id == meeting_id)
+        .options(selectinload(Invitation.member))
     ).scalars()
     return {inv.member_id: inv for inv in rows}
 

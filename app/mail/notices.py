@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import attributes, selectinload
 
 from app.extensions import db
 from app.mail import ics
@@ -77,9 +77,9 @@ def _after_flush_postexec(session, flush_context) -> None:
 
 def _convoked(meeting: Meeting) -> list[Invitation]:
     rows = db.session.execute(
-        sa.select(Invitation).where(
-            Invitation.meeting_id == meeting.id, Invitation.sent_at.is_not(None)
-        )
+        sa.select(Invitation)
+        .where(Invitation.meeting_id == meeting.id, Invitation.sent_at.is_not(None))
+        .options(selectinload(Invitation.member))
     ).scalars()
     return [inv for inv in rows if not address_problem(inv.member.email)]
 
@@ -142,18 +142,23 @@ def queue_reminders() -> int:
     if days <= 0:
         return 0
     now = utcnow()
-    rows = db.session.execute(
-        sa.select(Invitation)
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .where(
-            Invitation.sent_at.is_not(None),
-            Invitation.reply == InvitationReply.none,
-            Invitation.reminded_at.is_(None),
-            Meeting.status == MeetingStatus.planned,
-            Meeting.starts_at > now,
-            Meeting.starts_at <= now + timedelta(days=days),
+    rows = (
+        db.session.execute(
+            sa.select(Invitation)
+            .join(Meeting, Meeting.id == Invitation.meeting_id)
+            .where(
+                Invitation.sent_at.is_not(None),
+                Invitation.reply == InvitationReply.none,
+                Invitation.reminded_at.is_(None),
+                Meeting.status == MeetingStatus.planned,
+                Meeting.starts_at > now,
+                Meeting.starts_at <= now + timedelta(days=days),
+            )
+            .options(selectinload(Invitation.member), selectinload(Invitation.meeting))
         )
-    ).scalars()
+        .scalars()
+        .all()
+    )
     count = 0
     for invitation in rows:
         if address_problem(invitation.member.email):
