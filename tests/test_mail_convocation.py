@@ -5,8 +5,10 @@ all read back from a local SMTP server."""
 from __future__ import annotations
 
 import io
+import threading
 import unicodedata
 import zipfile
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -523,3 +525,60 @@ def test_messages_appear_in_the_meeting_history_and_member_export(
     export = member_mail_export(member.id)
     assert export["courriels"][0]["sujet"] == "Convocation spéciale"
     assert export["convocations"][0]["reponse"] == "Sans réponse"
+
+
+def test_a_guest_outside_the_group_is_convoked(meeting, editor_client, db, make_member):
+    guest = make_member(
+        first_name="Agnès", last_name="Invitée", email="agnes@example.org"
+    )
+    with freeze_time(BEFORE):
+        shown = page(_convoke(editor_client, meeting, [], guests=[str(guest.id)]))
+        again = page(editor_client.get(f"/admin/meeting/convocation/?id={meeting.id}"))
+    assert "Convocation envoyé·e à 1 personne(s)" in shown
+    (message,) = _messages(db)
+    assert message.to_address == "agnes@example.org" and message.member_id == guest.id
+    # Now convoked, the guest is listed with the others (marked invité·e).
+    assert "Invitée Agnès" in again and "invité·e" in again
+
+
+def test_nobody_chosen_is_a_field_error(meeting, editor_client, db):
+    with freeze_time(BEFORE):
+        shown = page(_convoke(editor_client, meeting, [], body="Mon brouillon"))
+    assert "Choisissez au moins une personne à convoquer." in shown
+    assert "Mon brouillon" in shown
+    assert _messages(db) == []
+
+
+def test_two_simultaneous_submissions_send_one_set(meeting, app, db, make_user):
+    # Plain ids: the threads use sessions of their own.
+    nine = [SimpleNamespace(id=m.id) for m in _the_nine(meeting)]
+    target = SimpleNamespace(id=meeting.id)
+    email = make_user(role=Role.editor).email
+    results, errors = [], []
+    with freeze_time(BEFORE, real_asyncio=True):
+        clients = [FreshLogin(app, email)._client() for _ in range(2)]
+        db.session.remove()
+        barrier = threading.Barrier(2)
+
+        def submit(client):
+            try:
+                barrier.wait()
+                results.append(page(_convoke(client, target, nine)))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=submit, args=(c,)) for c in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
+    assert len(results) == 2
+    assert sum("Convocation envoyé·e à 9 personne(s)" in r for r in results) == 1
+    assert all(
+        "Convocation envoyé·e à 9" in r
+        or "Déjà reçu, non renvoyé" in r
+        or "double clic" in r
+        for r in results
+    )
+    assert len(_messages(db)) == 9
