@@ -52,6 +52,8 @@ class Defaults:
     MAIL_SMTP_SECURITY = "starttls"
     MAIL_SMTP_USER = ""
     MAIL_SMTP_PASSWORD = ""
+    #: PEM file of extra certificate authorities for TLS (an internal server).
+    MAIL_SMTP_CA_FILE = ""
     MAIL_FROM_ADDRESS = ""
     #: Display name of the sender (default: ORG_SHORT_NAME).
     MAIL_FROM_NAME = ""
@@ -89,6 +91,7 @@ ENV_KEYS = {
     "CDPL_SMTP_SECURITY": "MAIL_SMTP_SECURITY",
     "CDPL_SMTP_USER": "MAIL_SMTP_USER",
     "CDPL_SMTP_PASSWORD": "MAIL_SMTP_PASSWORD",
+    "CDPL_SMTP_CA_FILE": "MAIL_SMTP_CA_FILE",
     "CDPL_SMTP_TIMEOUT_SECONDS": "MAIL_SMTP_TIMEOUT_SECONDS",
     "CDPL_MAIL_FROM": "MAIL_FROM_ADDRESS",
     "CDPL_MAIL_FROM_NAME": "MAIL_FROM_NAME",

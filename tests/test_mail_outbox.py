@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from freezegun import freeze_time
 
 from app.mail import outbox
@@ -15,8 +19,11 @@ from app.mail.sender import background_sender
 from app.models import MessageState, OutboxMessage
 from app.models.base import utcnow
 from tests.mail_support import (
+    RecordingHandler,
     attachments,
     body_text,
+    free_port,
+    mail_config,
     page,
 )
 
@@ -316,3 +323,97 @@ def test_delivery_after_commit_runs_in_the_background(
     assert len(smtp_server.messages) == 1
     assert _state(db, message.id).state == MessageState.sent
     assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar() == 1
+
+
+def _auth_server(app, monkeypatch, password: str):
+    """A server that checks AUTH (user "cdpl", password "bon"), and the app
+    configured with ``password``."""
+    handler = RecordingHandler()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        login, secret = auth_data.login, auth_data.password
+        ok = login in ("cdpl", b"cdpl") and secret in ("bon", b"bon")
+        # handled=False: the server itself answers 235 or 535.
+        return AuthResult(success=ok, handled=False)
+
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=False,
+        auth_require_tls=False,
+    )
+    controller.start()
+    for key, value in mail_config(port).items():
+        monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setitem(app.config, "MAIL_SMTP_USER", "cdpl")
+    monkeypatch.setitem(app.config, "MAIL_SMTP_PASSWORD", password)
+    return handler, controller
+
+
+def test_smtp_login(app, db, monkeypatch):
+    handler, controller = _auth_server(app, monkeypatch, "bon")
+    try:
+        message = _queue(db)
+        assert deliver_pending().sent == 1
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1
+    assert _state(db, message.id).state == MessageState.sent
+
+
+def test_refused_login_is_temporary_and_not_the_address_fault(app, db, monkeypatch):
+    handler, controller = _auth_server(app, monkeypatch, "mauvais")
+    try:
+        message = _queue(db)
+        assert deliver_pending().temporary == 1
+    finally:
+        controller.stop()
+    row = _state(db, message.id)
+    assert row.state == MessageState.temporary_failure
+    assert row.last_error.startswith("Identifiants SMTP refusés")
+    assert outbox.address_health(row.to_address).permanent == 0
+    assert handler.messages == []
+
+
+@pytest.fixture
+def tls_authority(tmp_path):
+    """A throwaway certificate authority and a certificate for 127.0.0.1."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return server, str(ca_file)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_encrypted_connection(app, db, monkeypatch, tls_authority, security):
+    server_context, ca_file = tls_authority
+    handler = RecordingHandler()
+    port = free_port()
+    if security == "starttls":
+        kwargs = {"tls_context": server_context, "require_starttls": True}
+    else:
+        kwargs = {"ssl_context": server_context}
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    for key, value in mail_config(port).items():
+        monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setitem(app.config, "MAIL_SMTP_SECURITY", security)
+    try:
+        _queue(db)
+        # An unknown authority is refused: the certificate is really checked.
+        assert deliver_pending().temporary == 1
+        assert (
+            "CERTIFICATE_VERIFY_FAILED"
+            in db.session.execute(sa.select(OutboxMessage.last_error)).scalar_one()
+        )
+        monkeypatch.setitem(app.config, "MAIL_SMTP_CA_FILE", ca_file)
+        with freeze_time(utcnow() + timedelta(minutes=2), real_asyncio=True):
+            assert deliver_pending().sent == 1
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1

@@ -22,6 +22,8 @@ class SmtpSettings:
     timeout: float
     batch_size: int
     pause_seconds: float
+    #: Extra certificate authorities (PEM file) trusted for TLS, e.g. an internal CA.
+    ca_file: str = ""
 
     @property
     def configured(self) -> bool:
@@ -47,6 +49,7 @@ def smtp_settings(config=None) -> SmtpSettings:
         timeout=float(config.get("MAIL_SMTP_TIMEOUT_SECONDS") or 20),
         batch_size=max(int(config.get("MAIL_BATCH_SIZE") or 20), 1),
         pause_seconds=max(int(config.get("MAIL_PAUSE_MS") or 0), 0) / 1000,
+        ca_file=str(config.get("MAIL_SMTP_CA_FILE") or "").strip(),
     )
 
 

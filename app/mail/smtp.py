@@ -62,17 +62,22 @@ def build_email(message: OutboxMessage, settings: SmtpSettings) -> EmailMessage:
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    # Certificates are always verified; an internal CA can be added, never skipped.
+    context = ssl.create_default_context(cafile=settings.ca_file or None)
     if settings.security == "tls":
         conn: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout, context=context
         )
     else:
         conn = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
         if settings.security == "starttls":
             conn.starttls(context=context)
-    if settings.user:
-        conn.login(settings.user, settings.password)
+        if settings.user:
+            conn.login(settings.user, settings.password)
+    except BaseException:
+        conn.close()  # a refused STARTTLS or login must not leak the socket
+        raise
     return conn
 
 
@@ -112,8 +117,24 @@ class SmtpConnection:
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (450, ""))
             return Outcome(False, code >= 500, _answer(code, text))
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
+            # The tool's own settings are wrong, not the recipient's address: every
+            # message fails until they are fixed, so keep retrying (and never count
+            # it against the address).
+            self.close()
+            what = (
+                "Identifiants SMTP refusés"
+                if isinstance(exc, smtplib.SMTPAuthenticationError)
+                else "Adresse d'expédition refusée"
+            )
+            return Outcome(
+                False,
+                False,
+                f"{what} (vérifiez la configuration). "
+                f"{_answer(exc.smtp_code, exc.smtp_error)}"[:480],
+            )
         except smtplib.SMTPResponseException as exc:
-            # Sender refused, data refused, authentication refused, …
+            # Data refused, command refused, …
             self.close()
             return Outcome(
                 False, exc.smtp_code >= 500, _answer(exc.smtp_code, exc.smtp_error)
