@@ -69,7 +69,7 @@ def reply(token: str):
         invitation = find_invitation(token)
     except LinkProblem as problem:
         body = render_template("replies/invalid.html", message=problem.message)
-        return _no_referrer(_response(body, 404))
+        return _no_referrer(make_response(body, 404))
     meeting = invitation.meeting
     closed = reply_closed_reason(invitation)
     form = ReplyForm(
@@ -114,8 +114,4 @@ def reply(token: str):
         form=form,
         saved=saved,
     )
-    return _no_referrer(_response(body, status))
-
-
-def _response(body: str, status: int):
-    return make_response(body, status)
+    return _no_referrer(make_response(body, status))

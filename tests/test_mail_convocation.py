@@ -582,3 +582,40 @@ def test_two_simultaneous_submissions_send_one_set(meeting, app, db, make_user):
         for r in results
     )
     assert len(_messages(db)) == 9
+
+
+def test_the_minutes_screen_says_the_convoked_were_warned(meeting, editor_client, db):
+    two = _the_nine(meeting)[:2]
+    data = {
+        "version": str(meeting.version),
+        "day": "2019-04-16",
+        "start_time": "12:30",
+        "end_time": "14:00",
+        "place": "Maison de l'agglomération, Lorient",
+        "status": "planned",
+        "author": str(meeting.author_id or ""),
+        "objective": meeting.objective,
+    }
+    with freeze_time(BEFORE):
+        _convoke(editor_client, meeting, two)
+        moved = page(
+            editor_client.post(
+                f"/admin/meeting/minutes/?id={meeting.id}",
+                data=data,
+                follow_redirects=True,
+            )
+        )
+        db.session.expire_all()
+        data.update(status="cancelled", version=str(meeting.version))
+        cancelled = page(
+            editor_client.post(
+                f"/admin/meeting/minutes/?id={meeting.id}",
+                data=data,
+                follow_redirects=True,
+            )
+        )
+    assert "Les 2 personne(s) convoquée(s) sont prévenues du changement" in moved
+    assert "aucun serveur d'envoi configuré" in moved
+    assert "Les 2 personne(s) convoquée(s) sont prévenues de l'annulation" in cancelled
+    assert len(_messages(db, MessagePurpose.change)) == 2
+    assert len(_messages(db, MessagePurpose.cancellation)) == 2

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.mail import convocation as conv
 from app.mail import share
 from app.mail.invitations import reply_counts
+from app.mail.notices import pop_queued_notices
 from app.mail.outbox import MailInputError, check_header_text
 from app.mail.settings import NOT_CONFIGURED_MESSAGE, mail_configured
 from app.models import Member
@@ -244,6 +245,26 @@ class ConvocationScreen:
             attachments=share.attachment_names(meeting),
             mail_configured=mail_configured(),
             not_configured=NOT_CONFIGURED_MESSAGE,
+        )
+
+
+def flash_meeting_notices() -> None:
+    """Tell staff that a change of date, place or status warned the convoked."""
+    queued = pop_queued_notices()
+    waiting = (
+        "" if mail_configured() else " (en attente : aucun serveur d'envoi configuré)"
+    )
+    if queued.get("change"):
+        flash(
+            f"Les {queued['change']} personne(s) convoquée(s) sont prévenues du "
+            f"changement{waiting}.",
+            "info",
+        )
+    if queued.get("cancel"):
+        flash(
+            f"Les {queued['cancel']} personne(s) convoquée(s) sont prévenues de "
+            f"l'annulation{waiting}.",
+            "info",
         )
 
 

@@ -10,7 +10,7 @@ from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import SecuredModelView, linkify
-from app.admin.convocation import ConvocationScreen
+from app.admin.convocation import ConvocationScreen, flash_meeting_notices
 from app.admin.fields import add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
@@ -174,6 +174,10 @@ class MeetingView(
         "next_meeting",
     ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
+
+    def after_model_change(self, form, model, is_created):
+        super().after_model_change(form, model, is_created)
+        flash_meeting_notices()
 
     def extra_validation(self, form) -> bool:
         ok = duplicate_attendance_errors(form.attendances.entries)

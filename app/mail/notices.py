@@ -32,6 +32,8 @@ from app.models.base import utcnow
 #: Columns whose change is worth telling the convoked.
 WATCHED = ("starts_at", "ends_at", "place")
 PENDING_KEY = "cdpl_mail_meeting_notices"
+#: Notices queued in this session, for the screen to report (``pop_queued_notices``).
+QUEUED_NOTICES_KEY = "cdpl_mail_notices_queued"
 
 
 def _changed(meeting: Meeting, key: str) -> bool:
@@ -69,10 +71,17 @@ def _after_flush_postexec(session, flush_context) -> None:
             continue
         if meeting.starts_at <= utcnow():
             continue  # a past meeting corrected afterwards: nobody to warn
-        if kind == "cancel":
-            queue_cancellation(meeting)
-        else:
-            queue_change(meeting)
+        count = (
+            queue_cancellation(meeting) if kind == "cancel" else queue_change(meeting)
+        )
+        if count:
+            queued = session.info.setdefault(QUEUED_NOTICES_KEY, {})
+            queued[kind] = queued.get(kind, 0) + count
+
+
+def pop_queued_notices() -> dict[str, int]:
+    """{"change"|"cancel": number of messages} queued since the last call."""
+    return db.session.info.pop(QUEUED_NOTICES_KEY, None) or {}
 
 
 def _convoked(meeting: Meeting) -> list[Invitation]:
