@@ -8,7 +8,7 @@ from flask_babel import get_locale, refresh
 from app.auth.headers import csp_nonce
 from app.auth.redirects import safe_next
 from app.meetings.feeds import bp as feeds_bp
-from app.replies import bp as replies_bp
+from app.public.replies import bp as replies_bp
 
 bp = Blueprint("web", __name__)
 

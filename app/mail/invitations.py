@@ -34,7 +34,7 @@ from app.models.meetings import PARIS
 DEFAULT_DURATION = timedelta(hours=3)
 #: Longest token accepted in a URL (ours are 43 characters).
 MAX_TOKEN_LENGTH = 100
-#: Endpoint of the public reply page (registered by app/replies.py).
+#: Endpoint of the public reply page (registered by app/public/replies.py).
 REPLY_ENDPOINT = "replies.reply"
 
 
