@@ -33,6 +33,7 @@ from app.db import (
 from app.extensions import babel, csrf, migrate
 from app.extensions import db as database
 from app.history import init_history
+from app.mail import init_mail
 from app.perf import init_perf
 from app.web import register_web
 
@@ -98,6 +99,7 @@ def create_app(
 
     database.init_app(app)
     init_history(app)
+    init_mail(app)
     migrate.init_app(app, database, directory=MIGRATIONS_DIR)
     babel.init_app(
         app,

@@ -47,6 +47,32 @@ class Defaults:
     BACKUP_KEEP = 7
     #: Length of a meeting without an end time in calendar files (minutes).
     CALENDAR_DEFAULT_DURATION_MINUTES = 120
+    # ----- e-mail (app/mail/): with no host and sender, messages wait in the outbox
+    MAIL_SMTP_HOST = ""
+    MAIL_SMTP_PORT = 587
+    #: "starttls" (port 587), "tls" (implicit TLS, port 465) or "none".
+    MAIL_SMTP_SECURITY = "starttls"
+    MAIL_SMTP_USER = ""
+    MAIL_SMTP_PASSWORD = ""
+    #: PEM file of extra certificate authorities for TLS (an internal server).
+    MAIL_SMTP_CA_FILE = ""
+    MAIL_FROM_ADDRESS = ""
+    #: Display name of the sender (default: ORG_SHORT_NAME).
+    MAIL_FROM_NAME = ""
+    MAIL_SMTP_TIMEOUT_SECONDS = 20
+    #: Messages taken per claim, and pause between two messages (rate limits).
+    MAIL_BATCH_SIZE = 20
+    MAIL_PAUSE_MS = 0
+    #: Deliver right after the commit, in a background thread of the web process.
+    MAIL_SEND_AFTER_COMMIT = True
+    #: A message "envoi en cours" for longer than this is a crashed sender's.
+    MAIL_STUCK_MINUTES = 15
+    #: Remind the convoked who have not answered N days before (0: no reminders).
+    MAIL_REMINDER_DAYS = 0
+    #: Message bodies and attachments are emptied after this many months.
+    MAIL_BODY_RETENTION_MONTHS = 12
+    #: Permanent failures (since the last success) that flag a member's address.
+    MAIL_FLAG_AFTER_FAILURES = 3
 
 
 ENV_KEYS = {
@@ -63,6 +89,22 @@ ENV_KEYS = {
     "CDPL_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "CDPL_PUBLIC_URL": "PUBLIC_URL",
     "CDPL_CALENDAR_DEFAULT_DURATION_MINUTES": "CALENDAR_DEFAULT_DURATION_MINUTES",
+    "CDPL_SMTP_HOST": "MAIL_SMTP_HOST",
+    "CDPL_SMTP_PORT": "MAIL_SMTP_PORT",
+    "CDPL_SMTP_SECURITY": "MAIL_SMTP_SECURITY",
+    "CDPL_SMTP_USER": "MAIL_SMTP_USER",
+    "CDPL_SMTP_PASSWORD": "MAIL_SMTP_PASSWORD",
+    "CDPL_SMTP_CA_FILE": "MAIL_SMTP_CA_FILE",
+    "CDPL_SMTP_TIMEOUT_SECONDS": "MAIL_SMTP_TIMEOUT_SECONDS",
+    "CDPL_MAIL_FROM": "MAIL_FROM_ADDRESS",
+    "CDPL_MAIL_FROM_NAME": "MAIL_FROM_NAME",
+    "CDPL_MAIL_BATCH_SIZE": "MAIL_BATCH_SIZE",
+    "CDPL_MAIL_PAUSE_MS": "MAIL_PAUSE_MS",
+    "CDPL_MAIL_SEND_AFTER_COMMIT": "MAIL_SEND_AFTER_COMMIT",
+    "CDPL_MAIL_STUCK_MINUTES": "MAIL_STUCK_MINUTES",
+    "CDPL_MAIL_REMINDER_DAYS": "MAIL_REMINDER_DAYS",
+    "CDPL_MAIL_BODY_RETENTION_MONTHS": "MAIL_BODY_RETENTION_MONTHS",
+    "CDPL_MAIL_FLAG_AFTER_FAILURES": "MAIL_FLAG_AFTER_FAILURES",
 }
 
 

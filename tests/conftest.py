@@ -18,6 +18,9 @@ from app.extensions import db as _db
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 
+#: Fixtures kept in their own modules (the local SMTP server of the e-mail tests).
+pytest_plugins = ["tests.mail_support"]
+
 
 def database_uri(tmp_dir) -> str:
     """The URI tests use: DATABASE_URL when given (PostgreSQL), else a temp SQLite."""
@@ -128,7 +131,16 @@ def full_data(demo):
     from decimal import Decimal
 
     from app.meetings.feeds import hash_token
-    from app.models import CalendarToken, Indicator, Measurement
+    from app.models import (
+        CalendarToken,
+        Indicator,
+        Invitation,
+        Measurement,
+        Meeting,
+        Member,
+        OutboxAttachment,
+        OutboxMessage,
+    )
 
     indicator = _db.session.execute(sa.select(Indicator)).scalars().first()
     _db.session.add(
@@ -137,6 +149,18 @@ def full_data(demo):
         )
     )
     _db.session.add(CalendarToken(label="Agenda de test", token_hash=hash_token("t")))
+    meeting = _db.session.execute(sa.select(Meeting)).scalars().first()
+    member = _db.session.execute(sa.select(Member)).scalars().first()
+    _db.session.add(Invitation(meeting=meeting, member=member, token_hash="0" * 64))
+    message = OutboxMessage(
+        to_address="membre@example.org", subject="Convocation", body="Bonjour"
+    )
+    message.attachments.append(
+        OutboxAttachment(
+            filename="invitation.ics", content_type="text/calendar", content=b"\x00ics"
+        )
+    )
+    _db.session.add(message)
     _db.session.commit()
     return demo
 

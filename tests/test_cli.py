@@ -35,6 +35,7 @@ SUBCOMMANDS = [
     ["load-dump"],
     ["backup"],
     ["restore"],
+    ["send-mail"],
     ["db"],
     ["db", "upgrade"],
     ["db", "downgrade"],

@@ -14,6 +14,7 @@ from app.admin.calendar import CalendarTokenView
 from app.admin.documents import DocumentView
 from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.journal import JournalView
+from app.admin.mail import OutboxMessageView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
 from app.admin.messages import french_banner
 from app.admin.people import (
@@ -33,6 +34,9 @@ from app.admin.plans import (
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
 from app.extensions import db
+from app.mail.history import meeting_messages
+from app.mail.invitations import invitations_by_member, paris_text, reply_counts
+from app.mail.outbox import address_health
 from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
@@ -70,6 +74,9 @@ def register_views(admin: Admin) -> None:
     )
     admin.add_view(DecisionView(m.Decision, category=MEETINGS, endpoint="decision"))
     admin.add_view(ActionView(m.Action, category=MEETINGS, endpoint="action"))
+    admin.add_view(
+        OutboxMessageView(m.OutboxMessage, category=MEETINGS, endpoint="outbox_message")
+    )
     admin.add_view(
         CalendarTokenView(m.CalendarToken, category=MEETINGS, endpoint="calendar_token")
     )
@@ -138,7 +145,12 @@ def _register_template_helpers(app: Flask) -> None:
         member_attendance_rate=member_rate,
         group_attendance_rates=group_rates,
         render_minutes_markdown=render_markdown,
+        meeting_reply_counts=reply_counts,
+        meeting_messages=meeting_messages,
+        meeting_invitations=invitations_by_member,
+        mail_address_health=address_health,
     )
+    app.jinja_env.filters["paris_datetime"] = paris_text
 
 
 def model_views(admin: Admin) -> list[SecuredModelView]:

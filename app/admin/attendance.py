@@ -10,6 +10,7 @@ from wtforms import validators as v
 from app.admin.fields import add_error as _err
 from app.admin.minutes_forms import FrenchForm, meeting_or_404
 from app.extensions import db
+from app.mail.invitations import invitations_by_member
 from app.meetings.attendance import roster
 from app.models import Attendance, AttendanceStatus
 
@@ -69,6 +70,7 @@ class AttendanceScreen:
             row_errors=row_errors,
             form=form,
             statuses=list(AttendanceStatus),
+            invitations=invitations_by_member(meeting.id),
         )
 
     def _save_attendance(self, meeting, rows, chosen, guests) -> None:
@@ -87,6 +89,8 @@ class AttendanceScreen:
                 )
             elif att.status != status:
                 att.status = status
+                # Staff's choice from now on: a later reply never overwrites it.
+                att.from_reply = False
         for guest in guests:
             meeting.attendances.append(
                 Attendance(member=guest, status=AttendanceStatus.present, guest=True)

@@ -10,6 +10,7 @@ from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import URL_VALIDATORS, SecuredModelView, linkify
+from app.admin.convocation import ConvocationScreen, flash_meeting_notices
 from app.admin.fields import add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
@@ -72,10 +73,24 @@ def attendance_summary(view, context, model, name) -> Markup:
     return Markup("<br>").join(parts)
 
 
-class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelView):
+class MeetingView(
+    AttendanceScreen,
+    MinutesScreen,
+    ReportScreens,
+    ConvocationScreen,
+    SecuredModelView,
+):
     details_template = "admin/meetings/meeting_details.html"
     #: Editing screens: a lecteur reads the details and the compte rendu instead.
-    extra_write_views = frozenset({"attendance_view", "minutes_view"})
+    extra_write_views = frozenset(
+        {
+            "attendance_view",
+            "minutes_view",
+            "convocation_view",
+            "convocation_letters_view",
+            "report_share_view",
+        }
+    )
     column_extra_row_actions = [
         LinkRowAction("fa fa-check-square-o", "attendance/?id={row_id}", "Présences"),
         LinkRowAction("fa fa-pencil-square-o", "minutes/?id={row_id}", "Compte rendu"),
@@ -154,6 +169,10 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
         "next_meeting",
     ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
+
+    def after_model_change(self, form, model, is_created):
+        super().after_model_change(form, model, is_created)
+        flash_meeting_notices()
 
     def extra_validation(self, form) -> bool:
         ok = duplicate_attendance_errors(form.attendances.entries)

@@ -13,6 +13,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy.orm import selectinload
 
+from app.admin.convocation import flash_meeting_notices
 from app.admin.fields import add_error, check_deadline, check_decision
 from app.admin.minutes_forms import (
     ActionRow,
@@ -160,6 +161,7 @@ class MinutesScreen:
                 else:
                     self._save_minutes(meeting, form, review, review_values)
                     flash("Compte rendu enregistré.", "success")
+                    flash_meeting_notices()
                     if "_report" in request.form:
                         return redirect(url_for(".report_view", id=meeting.id))
                     return redirect(url_for(".minutes_view", id=meeting.id))

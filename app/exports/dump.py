@@ -7,6 +7,7 @@ a new dump of that database is byte-for-byte the same file.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -55,6 +56,9 @@ def _field_type(column) -> dict:
         return {"type": "integer"}
     if isinstance(ctype, sa.Numeric | sa.Float):
         return {"type": "number"}
+    if isinstance(ctype, sa.LargeBinary):
+        # Files (e-mail attachments) travel as base64 text in the CSV.
+        return {"type": "string", "contentEncoding": "base64"}
     return {"type": "string"}
 
 
@@ -100,6 +104,8 @@ def _encode(value) -> str:
         return format(value, "f")
     if hasattr(value, "name") and hasattr(value, "value"):  # enum member
         return value.name
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
     return str(value)
 
 
@@ -179,6 +185,8 @@ def _decoder(column):
         return int
     if isinstance(ctype, sa.Numeric | sa.Float):
         return Decimal
+    if isinstance(ctype, sa.LargeBinary):
+        return base64.b64decode
     return str
 
 

@@ -167,6 +167,14 @@ class Attendance(TimestampMixin, db.Model):
     guest: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, info={"label": "Invité·e"}
     )
+    #: Written by the member's reply to the convocation ("excusé·e"); cleared when
+    #: staff set or change the line, which a later reply then never overwrites.
+    from_reply: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "D'après la réponse"},
+    )
 
     meeting: Mapped[Meeting] = relationship(
         back_populates="attendances", info={"label": "Réunion"}

@@ -1,0 +1,1 @@
+"""Public pages: reached without an account, through a secret link (screens layer)."""
