@@ -40,11 +40,13 @@ from app.models.plans import (
     Amendment,
     AmendmentKind,
     AmendmentStatus,
+    AmendmentStep,
     Direction,
     Indicator,
     Measurement,
     Plan,
     PlanAction,
+    ProgressStatus,
 )
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "Amendment",
     "AmendmentKind",
     "AmendmentStatus",
+    "AmendmentStep",
     "Attendance",
     "AttendanceStatus",
     "Base",
@@ -86,6 +89,7 @@ __all__ = [
     "OrganisationKind",
     "Plan",
     "PlanAction",
+    "ProgressStatus",
     "TransferOperation",
     "TransferOutcome",
     "UTCDateTime",
