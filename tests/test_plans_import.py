@@ -53,7 +53,7 @@ def test_without_a_plan_column_or_choice_each_row_says_so(admin_client, db):
     url = review_url(upload(admin_client, SHEET, kind="actions-plan"))
     html = admin_client.get(url).get_data(as_text=True)
     assert "Plan manquant : ajoutez une colonne « Plan »" in html
-    bad = SHEET.replace("30 k€".encode(), "beaucoup".encode())
+    bad = SHEET.replace("30 k€".encode(), b"beaucoup")
     db.session.add(Plan(name="P"))
     db.session.commit()
     plan_id = db.session.execute(sa.select(Plan.id)).scalar_one()

@@ -152,9 +152,10 @@ def test_indicators_and_follow_up_actions_per_action(admin_client, demo):
     row = next(r for r in page.rows if r.action.number == 14)
     assert [c.track.status for c in row.indicators] == [TrackStatus.off_track]
     assert [c.indicator.id for c in page.off_track] == [off.id]
-    assert [f.title for f in row.followups] == [
+    assert [f.title for f in row.followups.shown] == [
         "Définir des indicateurs pour le suivi du STN (action 14)"
     ]
+    assert (row.followups.open, row.followups.total) == (1, 1)
     html = admin_client.get(f"/admin/plan/page/?id={plan.id}").get_data(as_text=True)
     assert 'class="cdpl-sparkline" role="img"' in html
     assert f"/admin/indicator/chart/?id={off.id}" in html

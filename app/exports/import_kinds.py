@@ -283,7 +283,10 @@ class PlanActionImport(ImportKind):
 
     def prepare(self, session, params):
         self.default_plan = params.get("plan_id")
-        if self.default_plan is not None and session.get(Plan, self.default_plan) is None:
+        if (
+            self.default_plan is not None
+            and session.get(Plan, self.default_plan) is None
+        ):
             return ["Le plan choisi n'existe plus."]
         self.plans: dict = {}
         for i, name, short in session.execute(

@@ -16,9 +16,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Action, ActionStatus
+from app.models import OPEN_ACTION_STATUSES, Action, ActionStatus
 from app.models.plans import (
     Amendment,
+    AmendmentKind,
     AmendmentStatus,
     Indicator,
     Measurement,
@@ -32,6 +33,8 @@ from app.plans.trajectory import Point, Track, TrackStatus, indicator_track
 
 #: Measurements drawn in a sparkline.
 SPARK_POINTS = 12
+#: Open follow-up actions listed per plan action (the others are counted).
+FOLLOWUPS_SHOWN = 3
 #: Amendments that still weigh on the budget (a rejected one does not).
 LIVE = tuple(s for s in AmendmentStatus if s != AmendmentStatus.rejected)
 NO_AXIS = "Sans axe"
@@ -48,6 +51,36 @@ class IndicatorCell:
         return sparkline(
             self.points, self.track, self.indicator.name, self.indicator.unit or ""
         )
+
+
+@dataclass(frozen=True)
+class FollowupLink:
+    id: int
+    title: str
+    status: ActionStatus
+
+
+@dataclass
+class Followups:
+    """A plan action's follow-up actions: the first open ones, and the counts."""
+
+    shown: list[FollowupLink] = field(default_factory=list)
+    open: int = 0
+    total: int = 0
+
+    def add(self, link: FollowupLink) -> None:
+        self.total += 1
+        if link.status in OPEN_ACTION_STATUSES:
+            self.open += 1
+            if len(self.shown) < FOLLOWUPS_SHOWN:
+                self.shown.append(link)
+
+
+@dataclass(frozen=True)
+class AmendmentLink:
+    id: int
+    kind: AmendmentKind
+    status: AmendmentStatus
 
 
 @dataclass
@@ -83,8 +116,9 @@ class ActionRow:
     share: Decimal | None
     amendments: dict[AmendmentStatus, int]
     indicators: list[IndicatorCell]
-    followups: list[Action]
+    followups: Followups
     change: BudgetChange | None = None
+    links: list[AmendmentLink] = field(default_factory=list)
 
     @property
     def amendment_total(self) -> int:
@@ -250,37 +284,30 @@ def build_plan_page(
     by_id = {a.id: a for a in actions}
     total = sum((a.budget or Decimal(0) for a in actions), Decimal(0))
 
+    # One pass over the plan's amendments: counts by status, links, and the
+    # budget each live one proposes (the latest with an amount or a share wins).
     counts: dict[int, dict[AmendmentStatus, int]] = defaultdict(dict)
     plan_counts: dict[AmendmentStatus, int] = defaultdict(int)
-    for pa_id, st, n in db.session.execute(
-        sa.select(Amendment.plan_action_id, Amendment.status, sa.func.count())
-        .join(PlanAction, PlanAction.id == Amendment.plan_action_id)
-        .where(PlanAction.plan_id == plan.id)
-        .group_by(Amendment.plan_action_id, Amendment.status)
-    ):
-        counts[pa_id][st] = n
-        plan_counts[st] += n
-
-    # The latest live amendment with a budget or a share sets the proposal.
+    links: dict[int, list[AmendmentLink]] = defaultdict(list)
     changes: dict[int, BudgetChange] = {}
-    for am_id, pa_id, amount, share in db.session.execute(
+    for am_id, pa_id, kind, st, amount, share in db.session.execute(
         sa.select(
             Amendment.id,
             Amendment.plan_action_id,
+            Amendment.kind,
+            Amendment.status,
             Amendment.proposed_budget,
             Amendment.proposed_share,
         )
         .join(PlanAction, PlanAction.id == Amendment.plan_action_id)
-        .where(
-            PlanAction.plan_id == plan.id,
-            Amendment.status.in_(LIVE),
-            sa.or_(
-                Amendment.proposed_budget.is_not(None),
-                Amendment.proposed_share.is_not(None),
-            ),
-        )
+        .where(PlanAction.plan_id == plan.id)
         .order_by(Amendment.id)
     ):
+        counts[pa_id][st] = counts[pa_id].get(st, 0) + 1
+        plan_counts[st] += 1
+        links[pa_id].append(AmendmentLink(am_id, kind, st))
+        if st not in LIVE or (amount is None and share is None):
+            continue
         if amount is not None:
             proposed, typed_share = Decimal(amount), None
         else:
@@ -310,13 +337,14 @@ def build_plan_page(
     for cell in all_cells:
         cells_by_action[cell.indicator.plan_action_id].append(cell)
 
-    followups: dict[int, list[Action]] = defaultdict(list)
-    for act in db.session.execute(
-        sa.select(Action)
+    # Plain rows, not records: the 100× plan has 10,000 follow-up actions.
+    followups: dict[int, Followups] = defaultdict(Followups)
+    for pa_id, act_id, title, act_status in db.session.execute(
+        sa.select(Action.plan_action_id, Action.id, Action.title, Action.status)
         .where(Action.plan_action_id.in_(plan_actions))
-        .order_by(Action.status == ActionStatus.done, Action.due_on, Action.id)
-    ).scalars():
-        followups[act.plan_action_id].append(act)
+        .order_by(Action.id)
+    ):
+        followups[pa_id].add(FollowupLink(act_id, title, act_status))
 
     axes: dict[str, AxisTotal] = {}
     for a in actions:
@@ -341,8 +369,9 @@ def build_plan_page(
             share_of(a.budget, total),
             counts.get(a.id, {}),
             cells_by_action.get(a.id, []),
-            followups.get(a.id, []),
+            followups.get(a.id) or Followups(),
             changes.get(a.id),
+            links.get(a.id, []),
         )
         for a in shown
     ]
