@@ -159,3 +159,14 @@ def test_measurement_before_baseline_or_twice_on_one_date(admin_client, demo):
     )
     assert "Cet indicateur a déjà une mesure à cette date." in html
     assert _count(demo, Measurement) == 1
+
+
+def test_budget_boxes_accept_french_text_in_the_browser(admin_client, demo):
+    """A type="number" box would refuse "150 000 €" before the server sees it."""
+    html = admin_client.get("/admin/plan_action/new/").get_data(as_text=True)
+    box = html[html.index('id="budget"') - 200 : html.index('id="budget"') + 200]
+    assert 'type="text"' in box and 'inputmode="decimal"' in box
+    html = admin_client.get("/admin/amendment/new/").get_data(as_text=True)
+    for name in ("proposed_budget", "proposed_share"):
+        box = html[html.index(f'id="{name}"') - 200 : html.index(f'id="{name}"') + 200]
+        assert 'type="number"' not in box, name
