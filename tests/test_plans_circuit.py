@@ -48,7 +48,7 @@ def test_the_circuit_records_who_and_when(admin_client, demo):
     url = f"/admin/amendment/reading/?id={amendment.id}"
     assert amendment.status == AmendmentStatus.adopted_by_group
     response = admin_client.post(
-        url,
+        f"/admin/amendment/reading/move/?id={amendment.id}",
         data={"to": "sent", "note": "Envoyé à Solenn", "version": amendment.version},
     )
     assert response.status_code == 302
@@ -70,7 +70,7 @@ def test_the_circuit_records_who_and_when(admin_client, demo):
 def test_a_move_off_the_circuit_or_on_a_stale_page_is_refused(admin_client, demo):
     _, actions = stn(demo)
     amendment = amendment_of(demo, actions[13])
-    url = f"/admin/amendment/reading/?id={amendment.id}"
+    url = f"/admin/amendment/reading/move/?id={amendment.id}"
     version = amendment.version
     html = admin_client.post(
         url, data={"to": "accepted", "note": "trop tôt", "version": version}
@@ -102,7 +102,8 @@ def test_a_reader_sees_the_circuit_but_cannot_move_it(reader_client, demo):
     html = reader_client.get(url).get_data(as_text=True)
     assert "Circuit" in html and 'id="circuit-form"' not in html
     response = reader_client.post(
-        url, data={"to": "sent", "version": amendment.version}
+        f"/admin/amendment/reading/move/?id={amendment.id}",
+        data={"to": "sent", "version": amendment.version},
     )
     assert response.status_code == 403
     count = demo.session.scalar(sa.select(sa.func.count()).select_from(AmendmentStep))

@@ -28,28 +28,39 @@ STALE = (
 
 
 class AmendmentScreens:
-    @expose("/reading/", methods=("GET", "POST"))
+    """Mixed into AmendmentView: the reading page (GET, any account) and the move
+    along the circuit (POST only, éditeur: a separate rule, so that a page that
+    accepts POST is always a write)."""
+
+    @expose("/reading/")
     def reading_view(self):
+        return self._reading(record_or_404(Amendment))
+
+    @expose("/reading/move/", methods=("POST",))
+    def move_view(self):
         amendment = record_or_404(Amendment)
-        note = request.form.get("note", "") if request.method == "POST" else ""
-        note_error = None
-        if request.method == "POST":
-            to = AmendmentStatus.__members__.get(request.form.get("to", ""))
-            if len(note) > 300:
-                note_error = "La note ne doit pas dépasser 300 caractères."
-            elif str(amendment.version) != request.form.get("version", ""):
-                flash(STALE, "error")
-            elif to is None:
-                flash("Choisissez l'étape suivante du circuit.", "error")
-            else:
-                try:
-                    move(amendment, to, note)
-                except CircuitError as exc:
-                    flash(str(exc), "error")
-                else:
-                    db.session.commit()
-                    flash(f"Amendement : {to.label.lower()}.", "success")
-                    return redirect(url_for(".reading_view", id=amendment.id))
+        note = request.form.get("note", "")
+        to = AmendmentStatus.__members__.get(request.form.get("to", ""))
+        if len(note) > 300:
+            return self._reading(
+                amendment, note, "La note ne doit pas dépasser 300 caractères."
+            )
+        if str(amendment.version) != request.form.get("version", ""):
+            flash(STALE, "error")
+            return self._reading(amendment, note)
+        if to is None:
+            flash("Choisissez l'étape suivante du circuit.", "error")
+            return self._reading(amendment, note)
+        try:
+            move(amendment, to, note)
+        except CircuitError as exc:
+            flash(str(exc), "error")
+            return self._reading(amendment, note)
+        db.session.commit()
+        flash(f"Amendement : {to.label.lower()}.", "success")
+        return redirect(url_for(".reading_view", id=amendment.id))
+
+    def _reading(self, amendment: Amendment, note: str = "", note_error=None):
         pa = amendment.plan_action
         total = plan_total(pa.plan_id)
         budget, _typed = proposed_budget(amendment, total)
