@@ -311,8 +311,9 @@ def partial_section(res: dict) -> list[str]:
         f"- Date : {res['date']} (UTC) ; charge moyenne avant / après : "
         f"{', '.join(f'{x:.1f}' for x in load['before'])} / "
         f"{', '.join(f'{x:.1f}' for x in load['after'])}",
-        "- Même jeu de données que ci-dessus (le plan n° 1 porte les 500 actions et "
-        "les 2 000 indicateurs, 50 mesures chacun).",
+        "- Jeu de données du banc (bench/rows.py) : depuis l'issue 16, le plan n° 1 "
+        "porte les 500 actions et les 2 000 indicateurs (50 mesures chacun) ; les "
+        "autres pages ne dépendent pas de cette répartition.",
         "",
         "| Vue | Page | Médiane (ms) | p95 (ms) | CPU serveur (ms) | Requêtes SQL "
         "| Statut |",
