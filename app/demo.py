@@ -20,6 +20,7 @@ from app.models import (
     Amendment,
     AmendmentKind,
     AmendmentStatus,
+    AmendmentStep,
     Attendance,
     AttendanceStatus,
     College,
@@ -272,7 +273,7 @@ def _load_demo() -> int:
     }
     ladame = members[CONTRIBUTOR]
     for number, kind, text in AMENDMENTS:
-        ld.get_or_create(
+        amendment = ld.get_or_create(
             Amendment,
             {"plan_action_id": plan_actions[number].id, "kind": kind},
             text=text,
@@ -286,7 +287,23 @@ def _load_demo() -> int:
                 if number == 12
                 else ""
             ),
+            # "à hauteur de 25% du budget total qui sera mobilisé dans le cadre du STN"
+            proposed_share=Decimal("25") if number == 12 else None,
         )
+        for previous, status in (
+            (None, AmendmentStatus.proposed),
+            (AmendmentStatus.proposed, AmendmentStatus.adopted_by_group),
+        ):
+            ld.get_or_create(
+                AmendmentStep,
+                {"amendment_id": amendment.id, "to_status": status},
+                from_status=previous,
+                changed_at=meeting.starts_at,
+                actor_label="demo",
+                note="Réunion du groupe du 16 avril 2019"
+                if status == AmendmentStatus.adopted_by_group
+                else "Contribution par courriel de Philippe Ladame",
+            )
 
     for title, owner in ACTIONS:
         ld.get_or_create(

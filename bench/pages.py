@@ -94,6 +94,7 @@ def plan_pages(url: str, quick: bool) -> dict:
         minutes = minutes_page(app, rules)
         if minutes:
             pages.append(dict(view="compte rendu", kind="page", path=minutes))
+        pages.extend(plan_follow_up_pages(rules))
         import_path = import_page(rules)
     with app.app_context():
         db.engine.dispose()
@@ -209,3 +210,54 @@ def import_page(rules) -> str | None:
             if "GET" in (rule.methods or ()) and not rule.arguments:
                 return rule.rule
     return None
+
+
+def plan_follow_up_pages(rules) -> list[dict]:
+    """Issue 16: the page of the largest plan and the page of an indicator with
+    measurements, when the app has them."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Measurement, PlanAction
+
+    pages = []
+    if "plan.page_view" in rules:
+        plan_id, actions = db.session.execute(
+            sa.select(PlanAction.plan_id, sa.func.count())
+            .group_by(PlanAction.plan_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).one_or_none() or (None, 0)
+        if plan_id is not None:
+            pages.append(
+                dict(
+                    view="page du plan",
+                    kind=f"plan de {actions} actions",
+                    path=f"/admin/plan/page/?id={plan_id}",
+                )
+            )
+            if "plan.avis_view" in rules:
+                pages.append(
+                    dict(
+                        view="page du plan",
+                        kind="amendements de l'avis",
+                        path=f"/admin/plan/avis/?id={plan_id}",
+                    )
+                )
+    if "indicator.chart_view" in rules:
+        row = db.session.execute(
+            sa.select(Measurement.indicator_id, sa.func.count())
+            .group_by(Measurement.indicator_id)
+            .order_by(sa.func.count().desc(), Measurement.indicator_id)
+            .limit(1)
+        ).one_or_none()
+        if row is not None:
+            pages.append(
+                dict(
+                    view="indicateur",
+                    kind=f"graphique, {row[1]} mesures",
+                    path=f"/admin/indicator/chart/?id={row[0]}",
+                )
+            )
+    db.session.rollback()
+    return pages

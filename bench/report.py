@@ -340,12 +340,54 @@ def formats_lines(res: dict) -> list[str]:
     ]
 
 
+def load_partial_results() -> list[dict]:
+    """Results of ``bench.run --only`` runs (a few pages, measured apart)."""
+    found = []
+    for kind in ("sqlite", "postgresql"):
+        for suffix in ("-partial", "-quick-partial"):
+            path = r.OUT / f"results-{kind}{suffix}.json"
+            if path.exists():
+                found.append(json.loads(path.read_text()))
+                break
+    return found
+
+
+def partial_section(res: dict) -> list[str]:
+    """A partial run's pages, with the load it ran under."""
+    db = DB_LABELS[res["db"]]
+    load = res["load"]
+    lines = [
+        f"## {db} : pages mesurées à part (`bench.run --only`)"
+        + (" (jeu réduit --quick)" if res["quick"] else ""),
+        "",
+        f"- Date : {res['date']} (UTC) ; charge moyenne avant / après : "
+        f"{', '.join(f'{x:.1f}' for x in load['before'])} / "
+        f"{', '.join(f'{x:.1f}' for x in load['after'])}",
+        "- Jeu de données du banc (bench/rows.py) : depuis l'issue 16, le plan n° 1 "
+        "porte les 500 actions et les 2 000 indicateurs (50 mesures chacun) ; les "
+        "autres pages ne dépendent pas de cette répartition.",
+        "",
+        "| Vue | Page | Médiane (ms) | p95 (ms) | CPU serveur (ms) | Requêtes SQL "
+        "| Statut |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for p in res["pages"]:
+        lines.append(
+            f"| {p['view']} | {p['kind']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} "
+            f"| {p.get('cpu_ms', float('nan')):.1f} "
+            f"| {p['queries'] if p['queries'] is not None else '?'} | {p['status']} |"
+        )
+    return [*lines, ""]
+
+
 def write_report() -> Path:
     results = load_results()
     lines = [HEADER]
     for res in results:
         lines += section(res)
     lines += formats_section()
+    for res in load_partial_results():
+        lines += partial_section(res)
     lines.append(WHY)
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

@@ -252,13 +252,13 @@ class Builder:
             }
 
     def plan_actions(self, m):
-        per_plan = self.counts["plan_action"] // self.counts["plan"]
+        # Every action belongs to the first plan: the issue-16 plan page is
+        # measured on "the bench's 100× plan" (500 actions, 2,000 indicators).
         for i in range(1, self.counts["plan_action"] + 1):
-            number = (i - 1) % per_plan + 1
             yield {
                 "id": i,
-                "plan_id": (i - 1) // per_plan + 1,
-                "number": number,
+                "plan_id": 1,
+                "number": i,
                 "title": f"{self.pick(n.ACTION_VERBS)} {self.pick(n.ACTION_OBJECTS)}",
                 "axis": self.pick(n.AXES),
                 "budget": Decimal(self.rnd.randrange(1, 300)) * 1000,
@@ -345,7 +345,7 @@ class Builder:
         for i in range(1, self.counts["indicator"] + 1):
             yield {
                 "id": i,
-                "plan_action_id": self.maybe_id("plan_action", 0.8),
+                "plan_action_id": self.maybe_id("plan_action", 1.0),
                 "name": f"{self.pick(n.INDICATOR_NAMES)} n° {i}",
                 "description": "Indicateur de suivi défini par le groupe.",
                 "unit": self.pick(n.UNITS),

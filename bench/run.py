@@ -39,13 +39,29 @@ from bench.report import write_report
 from bench.targets import OUT, ROOT
 
 
-def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
+def run(
+    kind: str, quick: bool, rebuild: bool, url: str | None, only: str | None = None
+) -> dict:
     url = dataset.database_url(kind, url, quick)
     started_at = datetime.now(UTC)
     load_before = os.getloadavg()
     built = dataset.ensure(url, quick=quick, rebuild=rebuild)
     print("Préparation des pages à mesurer…", flush=True)
     plan = plan_pages(url, quick)
+    if only:
+        # A partial run: the matching pages only, no export, import or cold start.
+        needles = [n.strip() for n in only.lower().split(",") if n.strip()]
+        plan = {
+            "pages": [
+                p
+                for p in plan["pages"]
+                if any(
+                    n in f"{p['view']} {p['kind']} {p['path']}".lower() for n in needles
+                )
+            ],
+            "exports": [],
+            "import": None,
+        }
     env = dict(os.environ)
     env.update(
         {
@@ -113,9 +129,9 @@ def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
     attendance_rows = built["counts"]["attendance"]
-    plain = plain_export(url, attendance_rows)
+    plain = plain_export(url, attendance_rows) if not only else None
     print(f"  export brut (référence) : {plain}", flush=True)
-    cold = cold_start(env)
+    cold = cold_start(env) if not only else None
     print(f"  démarrage à froid : {cold}", flush=True)
     result = {
         "db": kind,
@@ -135,7 +151,7 @@ def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
         "cold_start": cold,
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    name = f"results-{kind}{'-quick' if quick else ''}.json"
+    name = f"results-{kind}{'-quick' if quick else ''}{'-partial' if only else ''}.json"
     (OUT / name).write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result
 
@@ -152,6 +168,12 @@ def main(argv: list[str] | None = None) -> None:
         "--no-doc", action="store_true", help="do not rewrite docs/performance.md"
     )
     parser.add_argument(
+        "--only",
+        help="measure only the pages whose view, kind or path contains one of these "
+        "comma-separated texts "
+        "(no export, import or cold start; results-<db>-partial.json, report untouched)",
+    )
+    parser.add_argument(
         "--priority",
         action="store_true",
         help="run the bench and the server at nice -10 (root), to shield the "
@@ -163,8 +185,8 @@ def main(argv: list[str] | None = None) -> None:
             os.setpriority(os.PRIO_PROCESS, 0, -10)  # inherited by the server
         except PermissionError:
             print("--priority : droits insuffisants, priorité normale.")
-    run(args.db, args.quick, args.rebuild, args.url)
-    if not args.no_doc:
+    run(args.db, args.quick, args.rebuild, args.url, args.only)
+    if not args.no_doc and not args.only:
         path = write_report()
         print(f"Rapport écrit : {path.relative_to(ROOT)}")
 

@@ -16,6 +16,8 @@ from tests.conftest import base_config
 
 MAX_QUERIES = 10
 SYSTEM = {"created_at", "updated_at", "version"}
+#: Columns bounded by a CHECK (a percentage): a fixed valid value, not the counter.
+BOUNDED = {"progress_percent": 50, "proposed_share": Decimal(25)}
 
 
 def _endpoints() -> list[str]:
@@ -81,7 +83,7 @@ class Factory:
                 continue
             if attr.key == "left_on":
                 continue  # a member who left is archived, hence not listed
-            value = self.value(column, n)
+            value = BOUNDED.get(attr.key, self.value(column, n))
             if value is not None:
                 values[attr.key] = value
         row = model(**values)

@@ -31,6 +31,7 @@ from app.admin.plans import (
     PlanActionView,
     PlanView,
 )
+from app.admin.plans_page import PlanOverviewView
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
 from app.extensions import db
@@ -40,6 +41,7 @@ from app.mail.outbox import address_health
 from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
+from app.plans.indicators import off_track_indicators
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
@@ -54,7 +56,13 @@ class DashboardView(AccessMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/dashboard.html", board=build_dashboard())
+        off_track, off_track_total = off_track_indicators()
+        return self.render(
+            "admin/dashboard.html",
+            board=build_dashboard(),
+            off_track=off_track,
+            off_track_total=off_track_total,
+        )
 
 
 def register_views(admin: Admin) -> None:
@@ -81,6 +89,9 @@ def register_views(admin: Admin) -> None:
         CalendarTokenView(m.CalendarToken, category=MEETINGS, endpoint="calendar_token")
     )
     admin.add_view(DocumentView(m.Document, category=DOCUMENTS, endpoint="document"))
+    admin.add_view(
+        PlanOverviewView(name="Vue d'ensemble", category=PLANS, endpoint="plans")
+    )
     admin.add_view(PlanView(m.Plan, category=PLANS, endpoint="plan"))
     admin.add_view(PlanActionView(m.PlanAction, category=PLANS, endpoint="plan_action"))
     admin.add_view(AmendmentView(m.Amendment, category=PLANS, endpoint="amendment"))

@@ -19,7 +19,7 @@ from app.exports.import_kinds import KINDS, get_kind
 from app.exports.importing import preview_rows, run_import
 from app.exports.readers import ImportFileError, read_table
 from app.extensions import db
-from app.models import DataTransfer, Meeting
+from app.models import DataTransfer, Meeting, Plan
 from app.models.accounts import Role
 from app.models.audit import TransferOperation
 from app.timezone import PARIS
@@ -36,6 +36,15 @@ LIST_ENDPOINTS = {
     "actions-plan": "plan_action.index_view",
     "mesures": "measurement.index_view",
 }
+
+
+def _plan_id(raw) -> int | None:
+    """The plan chosen for a plan-action import (None when absent or malformed)."""
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if 0 < value < 2**31 else None
 
 
 def _megabytes(size: int) -> str:
@@ -66,6 +75,7 @@ class ImportView(AccessMixin, BaseView):
         errors: list[str] = []
         kind = request.form.get("kind") or request.args.get("kind") or "membres"
         meeting_id = request.form.get("meeting_id") or request.args.get("meeting_id")
+        plan_id = _plan_id(request.form.get("plan_id") or request.args.get("plan_id"))
         if request.method == "POST":
             try:
                 upload = request.files.get("file")
@@ -101,6 +111,7 @@ class ImportView(AccessMixin, BaseView):
                     "kind": kind,
                     "filename": upload.filename,
                     "meeting_id": int(meeting_id) if meeting_id else None,
+                    "plan_id": plan_id,
                     "mapping": {
                         str(i): k
                         for i, k in get_kind(kind).auto_mapping(table.headers).items()
@@ -114,6 +125,8 @@ class ImportView(AccessMixin, BaseView):
             kind=kind,
             meeting_id=str(meeting_id or ""),
             meetings=self._meetings(),
+            plan_id=str(plan_id or ""),
+            plans=db.session.execute(sa.select(Plan).order_by(Plan.name)).scalars(),
             errors=errors,
             limit=_megabytes(limit),
         )
@@ -128,7 +141,7 @@ class ImportView(AccessMixin, BaseView):
         importer = get_kind(meta["kind"])
         table = read_table(data, meta["filename"])
         mapping = {int(i): k for i, k in meta["mapping"].items()}
-        params = {"meeting_id": meta.get("meeting_id")}
+        params = {"meeting_id": meta.get("meeting_id"), "plan_id": meta.get("plan_id")}
         problems: list[str] = []
         if request.method == "POST":
             mapping, problems = self._posted_mapping(importer, table)
@@ -156,6 +169,7 @@ class ImportView(AccessMixin, BaseView):
             rows=preview_rows(analysis, PREVIEW_ROWS),
             preview_limit=PREVIEW_ROWS,
             meeting=meeting,
+            plan=db.session.get(Plan, meta["plan_id"]) if meta.get("plan_id") else None,
         )
 
     def _posted_mapping(self, importer, table):

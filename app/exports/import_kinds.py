@@ -28,6 +28,7 @@ from app.models import (
     PlanAction,
 )
 from app.normalisers import normalise_email, normalise_phone
+from app.plans.money import parse_euros
 
 
 def _email(value):
@@ -259,7 +260,9 @@ class PlanActionImport(ImportKind):
     label = "Actions des plans"
     model = PlanAction
     fields = [
-        Field("plan", "Plan", required=True, aliases=("plan suivi", "sigle")),
+        # Optional: the plan's own spreadsheet (number, title, axis, budget) is
+        # imported with the plan chosen on the import screen.
+        Field("plan", "Plan", aliases=("plan suivi", "sigle")),
         Field(
             "number",
             "Numéro",
@@ -270,7 +273,10 @@ class PlanActionImport(ImportKind):
         Field("title", "Intitulé", required=True, aliases=("title", "titre", "action")),
         Field("axis", "Axe ou thème", aliases=("axis", "axe", "thème", "theme")),
         Field(
-            "budget", "Budget (€)", parse_decimal, aliases=("budget", "budget en euros")
+            "budget",
+            "Budget (€)",
+            parse_euros,
+            aliases=("budget", "budget en euros", "montant", "budget (k€)"),
         ),
     ]
 
@@ -278,6 +284,12 @@ class PlanActionImport(ImportKind):
         return None if key == "plan" else super().max_length(key)
 
     def prepare(self, session, params):
+        self.default_plan = params.get("plan_id")
+        if (
+            self.default_plan is not None
+            and session.get(Plan, self.default_plan) is None
+        ):
+            return ["Le plan choisi n'existe plus."]
         self.plans: dict = {}
         for i, name, short in session.execute(
             sa.select(Plan.id, Plan.name, Plan.short_name)
@@ -295,9 +307,17 @@ class PlanActionImport(ImportKind):
 
     def resolve(self, values, errors):
         attrs = {k: v for k, v in values.items() if k != "plan"}
-        plan_id = self.plans.get(key_of(values["plan"]))
-        if plan_id is None:
-            errors.append(f"Plan « {values['plan']} » inconnu.")
+        if values.get("plan"):
+            plan_id = self.plans.get(key_of(values["plan"]))
+            if plan_id is None:
+                errors.append(f"Plan « {values['plan']} » inconnu.")
+        else:
+            plan_id = self.default_plan
+            if plan_id is None:
+                errors.append(
+                    "Plan manquant : ajoutez une colonne « Plan » ou choisissez le "
+                    "plan sur l'écran d'import."
+                )
         attrs["plan_id"] = plan_id
         if values["number"] <= 0:
             errors.append("Numéro : doit être supérieur à zéro.")
@@ -306,6 +326,8 @@ class PlanActionImport(ImportKind):
         return attrs
 
     def matchkey_of(self, attrs):
+        if attrs.get("plan_id") is None or attrs.get("number") is None:
+            return None
         return (attrs["plan_id"], attrs["number"])
 
     def existing(self, key):

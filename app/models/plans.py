@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import LabelledEnum, TimestampMixin, enum_column
+from app.models.base import (
+    LabelledEnum,
+    TimestampMixin,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from app.models.meetings import Meeting
@@ -18,6 +24,7 @@ if TYPE_CHECKING:
 
 MONEY = sa.Numeric(14, 2)
 QUANTITY = sa.Numeric(18, 4)
+PERCENT = sa.Numeric(5, 2)
 
 
 class AmendmentKind(LabelledEnum):
@@ -33,6 +40,16 @@ class AmendmentStatus(LabelledEnum):
     sent = "Transmis"
     accepted = "Accepté"
     rejected = "Rejeté"
+
+
+class ProgressStatus(LabelledEnum):
+    """Progress of a plan action as the council sees it."""
+
+    not_started = "Non démarrée"
+    in_progress = "En cours"
+    done = "Réalisée"
+    abandoned = "Abandonnée"
+    unknown = "Inconnue"
 
 
 class Direction(LabelledEnum):
@@ -96,6 +113,20 @@ class PlanAction(TimestampMixin, db.Model):
         sa.String(200), info={"label": "Axe ou thème"}
     )
     budget: Mapped[Decimal | None] = mapped_column(MONEY, info={"label": "Budget (€)"})
+    progress_status: Mapped[ProgressStatus] = mapped_column(
+        enum_column(ProgressStatus, "progress_status"),
+        default=ProgressStatus.unknown,
+        server_default=ProgressStatus.unknown.name,
+        info={"label": "Avancement"},
+    )
+    #: Optional, 0 to 100; when empty the status alone says how far it is.
+    progress_percent: Mapped[int | None] = mapped_column(
+        sa.Integer, info={"label": "Avancement (%)"}
+    )
+    #: When the council last learnt how far the action is.
+    progress_on: Mapped[date | None] = mapped_column(
+        sa.Date, info={"label": "Avancement mis à jour le"}
+    )
 
     plan: Mapped[Plan] = relationship(back_populates="actions", info={"label": "Plan"})
     amendments: Mapped[list[Amendment]] = relationship(
@@ -109,7 +140,13 @@ class PlanAction(TimestampMixin, db.Model):
         sa.UniqueConstraint("plan_id", "number", name="uq_plan_action_plan_number"),
         sa.CheckConstraint("number > 0", name="number_positive"),
         sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_positive"),
+        sa.CheckConstraint(
+            "progress_percent IS NULL OR "
+            "(progress_percent >= 0 AND progress_percent <= 100)",
+            name="progress_percent_range",
+        ),
         sa.Index("ix_plan_action_axis", "axis"),
+        sa.Index("ix_plan_action_progress_status", "progress_status"),
     )
 
     def __str__(self) -> str:
@@ -141,6 +178,10 @@ class Amendment(TimestampMixin, db.Model):
     proposed_budget: Mapped[Decimal | None] = mapped_column(
         MONEY, info={"label": "Budget proposé (€)"}
     )
+    #: "à hauteur de 25 % du budget total": computed against the plan's total.
+    proposed_share: Mapped[Decimal | None] = mapped_column(
+        PERCENT, info={"label": "Part du budget total proposée (%)"}
+    )
     proposed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("member.id", ondelete="RESTRICT"), index=True
     )
@@ -158,11 +199,21 @@ class Amendment(TimestampMixin, db.Model):
     )
     proposed_by: Mapped[Member | None] = relationship(info={"label": "Proposé par"})
     meeting: Mapped[Meeting | None] = relationship(info={"label": "Réunion d'examen"})
+    steps: Mapped[list[AmendmentStep]] = relationship(
+        back_populates="amendment",
+        cascade="all, delete-orphan",
+        order_by="AmendmentStep.changed_at, AmendmentStep.id",
+        info={"label": "Circuit"},
+    )
 
     __table_args__ = (
         sa.CheckConstraint(
             "proposed_budget IS NULL OR proposed_budget >= 0",
             name="budget_positive",
+        ),
+        sa.CheckConstraint(
+            "proposed_share IS NULL OR (proposed_share >= 0 AND proposed_share <= 100)",
+            name="share_range",
         ),
         sa.Index("ix_amendment_status", "status"),
     )
@@ -171,6 +222,49 @@ class Amendment(TimestampMixin, db.Model):
         pa = self.plan_action
         kind = self.kind.label if self.kind else ""
         return f"{kind} {pa}" if pa is not None else f"Amendement n° {self.id}"
+
+
+class AmendmentStep(db.Model):
+    """One move of an amendment along its circuit: from, to, who, when."""
+
+    __tablename__ = "amendment_step"
+    __label__ = "Étape d'un amendement"
+    __label_plural__ = "Étapes des amendements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amendment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("amendment.id", ondelete="CASCADE"), index=True
+    )
+    #: Empty for the first step (the amendment was entered).
+    from_status: Mapped[AmendmentStatus | None] = mapped_column(
+        enum_column(AmendmentStatus, "amendment_step_from"),
+        info={"label": "Statut précédent"},
+    )
+    to_status: Mapped[AmendmentStatus] = mapped_column(
+        enum_column(AmendmentStatus, "amendment_step_to"),
+        info={"label": "Nouveau statut"},
+    )
+    changed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, info={"label": "Date"}
+    )
+    #: Account id at the time; no foreign key, like the change log, so that the
+    #: circuit outlives a deleted account.
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.Integer, info={"label": "N° de compte"}
+    )
+    #: Account e-mail, or "demo" / "cli" for steps made by a command.
+    actor_label: Mapped[str] = mapped_column(sa.String(254), info={"label": "Par"})
+    note: Mapped[str | None] = mapped_column(sa.String(300), info={"label": "Note"})
+
+    amendment: Mapped[Amendment] = relationship(
+        back_populates="steps", info={"label": "Amendement"}
+    )
+
+    __table_args__ = (sa.Index("ix_amendment_step_changed_at", "changed_at"),)
+
+    def __str__(self) -> str:
+        status = self.to_status.label if self.to_status else ""
+        return f"{status} — {self.actor_label or ''}"
 
 
 class Indicator(TimestampMixin, db.Model):
@@ -189,6 +283,10 @@ class Indicator(TimestampMixin, db.Model):
     unit: Mapped[str | None] = mapped_column(sa.String(40), info={"label": "Unité"})
     baseline: Mapped[Decimal | None] = mapped_column(
         QUANTITY, info={"label": "Valeur de référence"}
+    )
+    #: Where the trajectory to the target starts.
+    baseline_on: Mapped[date | None] = mapped_column(
+        sa.Date, info={"label": "Date de référence"}
     )
     target: Mapped[Decimal | None] = mapped_column(QUANTITY, info={"label": "Cible"})
     target_on: Mapped[date | None] = mapped_column(
@@ -210,7 +308,13 @@ class Indicator(TimestampMixin, db.Model):
         info={"label": "Mesures"},
     )
 
-    __table_args__ = (sa.Index("ix_indicator_name", "name"),)
+    __table_args__ = (
+        sa.Index("ix_indicator_name", "name"),
+        sa.CheckConstraint(
+            "target_on IS NULL OR baseline_on IS NULL OR target_on >= baseline_on",
+            name="target_after_baseline",
+        ),
+    )
 
     def __str__(self) -> str:
         return self.name or f"Indicateur n° {self.id}"
