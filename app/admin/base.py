@@ -25,9 +25,11 @@ from app.admin.fields import (
 from app.admin.history import HistoryViewMixin
 from app.admin.listing import FastListMixin
 from app.auth.access import ModelAccessMixin
+from app.auth.redirects import REDIRECT_PARAMS
 from app.extensions import db
 from app.labels import model_labels
 from app.models.base import LabelledEnum
+from app.normalisers import is_web_link
 from app.timezone import PARIS
 
 log = logging.getLogger(__name__)
@@ -197,6 +199,15 @@ class SecuredModelView(
                 validators.NumberRange(min=0, message="La valeur doit être positive.")
             )
             args[name] = spec
+        columns = sa.inspect(model).columns
+        for name in REDIRECT_PARAMS:
+            # A field posted as ``url`` (a document's link) would be taken for the
+            # page to go to after saving, and refused by the request check: it is
+            # posted under another name, the record's attribute keeps its own.
+            if name in columns:
+                spec = dict(args.get(name, {}))
+                spec.setdefault("name", f"{model.__tablename__}_{name}")
+                args[name] = spec
         self.form_args = args
 
     # ----- queries: load what the list shows in the same query (no N+1)
@@ -340,6 +351,10 @@ class SecuredModelView(
 
 
 def linkify(url: str | None) -> Markup | str:
+    """A link to ``url``; a value stored before links were checked (a
+    ``javascript:`` address) is shown as plain text, never made clickable."""
     if not url:
         return ""
+    if not is_web_link(url):
+        return url
     return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url)

@@ -10,7 +10,7 @@ from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import SecuredModelView, linkify
-from app.admin.fields import add_error, check_decision
+from app.admin.fields import add_error, check_decision, web_link
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
@@ -19,7 +19,7 @@ from app.models import Attendance, Decision, Member
 
 URL_VALIDATORS = [
     validators.Optional(),
-    validators.URL(require_tld=False, message="Adresse web invalide (https://…)."),
+    web_link,
 ]
 
 
