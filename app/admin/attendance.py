@@ -5,13 +5,25 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.model.fields import AjaxSelectMultipleField
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import validators as v
 
 from app.admin.fields import add_error as _err
+from app.admin.history import part_entries
 from app.admin.minutes_forms import FrenchForm, meeting_or_404
 from app.extensions import db
+from app.history.entries import changes_since
 from app.meetings.attendance import roster
-from app.models import Attendance, AttendanceStatus
+from app.models import Attendance, AttendanceStatus, Meeting
+from app.timezone import paris_time
+
+STALE_ATTENDANCE = (
+    "Enregistrement refusé : la liste de présence a été modifiée pendant votre saisie."
+)
+KEEP_INPUT = (
+    "Vos choix sont conservés ci-dessous : vérifiez-les puis enregistrez à "
+    "nouveau pour les appliquer."
+)
 
 
 class AttendanceScreen:
@@ -54,13 +66,25 @@ class AttendanceScreen:
                     )
                     ok = False
                 seen.add(guest.id)
-            if ok:
-                self._save_attendance(meeting, rows, chosen, form.guests.data or [])
+            stale = ok and self._stale_attendance(meeting, rows)
+            if stale:
+                # The choices typed stay on screen (``chosen``); the page now
+                # carries the current version, so saving again applies them.
+                flash(stale, "error")
+            elif ok:
+                try:
+                    self._save_attendance(meeting, rows, chosen, form.guests.data or [])
+                except StaleDataError:
+                    db.session.rollback()
+                    flash(STALE_ATTENDANCE + " " + KEEP_INPUT, "error")
+                    return redirect(url_for(".attendance_view", id=meeting.id))
                 flash("Présences enregistrées.", "success")
                 return redirect(url_for(".attendance_view", id=meeting.id))
-            flash(
-                "Les présences n'ont pas été enregistrées : voir ci-dessous.", "error"
-            )
+            else:
+                flash(
+                    "Les présences n'ont pas été enregistrées : voir ci-dessous.",
+                    "error",
+                )
         return self.render(
             "admin/meetings/attendance.html",
             meeting=meeting,
@@ -70,6 +94,34 @@ class AttendanceScreen:
             form=form,
             statuses=list(AttendanceStatus),
         )
+
+    def _stale_attendance(self, meeting, rows) -> str | None:
+        """French refusal if the sheet changed since the page was opened: who
+        changed it, when, and whose status (the page carries the version and
+        each person's status it showed)."""
+        seen = request.form.get("version", type=int)
+        if seen is None or seen == (meeting.version or 1):
+            return None
+        changed = [
+            row.member.full_name
+            for row in rows
+            if request.form.get(f"was-{row.member.id}", "")
+            != (row.status.name if row.status else "")
+        ]
+        # The newest change of the meeting or of its attendance rows.
+        later = changes_since(Meeting.__tablename__, meeting.id, seen) + part_entries(
+            Meeting, meeting.id, limit=1
+        )
+        later.sort(key=lambda e: e.id, reverse=True)
+        text = STALE_ATTENDANCE
+        if later:
+            text = (
+                f"{STALE_ATTENDANCE[:-1]} par {later[0].actor_label} le "
+                f"{paris_time(later[0].changed_at)}."
+            )
+        if changed:
+            text += " Statuts changés entre-temps : " + ", ".join(changed) + "."
+        return text + " " + KEEP_INPUT
 
     def _save_attendance(self, meeting, rows, chosen, guests) -> None:
         existing = {a.member_id: a for a in meeting.attendances}
@@ -91,4 +143,7 @@ class AttendanceScreen:
             meeting.attendances.append(
                 Attendance(member=guest, status=AttendanceStatus.present, guest=True)
             )
+        # The sheet is part of the meeting: its version moves, so a page opened
+        # before this save is refused instead of overwriting it.
+        meeting.version = (meeting.version or 1) + 1
         db.session.commit()
