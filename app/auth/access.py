@@ -6,7 +6,9 @@ on the view: each check reads ``current_user`` for the request being served.
 
 from __future__ import annotations
 
+import enum
 import json
+import math
 
 from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
@@ -59,6 +61,37 @@ def refuse(name: str = ""):
     if current_user.is_authenticated or request.method not in SAFE_METHODS:
         abort(403)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _strict_filter(flt, validate):
+    """``flt.validate`` that also refuses what would fail in the query: a value
+    outside the filter's list (an unknown enum code), a date Paris time cannot
+    convert (year 1), an integer beyond the column, a number that is not finite.
+    Flask-Admin then ignores the filter with a message instead of a 500."""
+
+    def check(value) -> bool:
+        try:
+            if not validate(value):
+                return False
+            cleaned = flt.clean(value)
+            options = flt.options() if callable(flt.options) else flt.options
+        except (ValueError, TypeError, LookupError, OverflowError, ArithmeticError):
+            return False
+        values = cleaned if isinstance(cleaned, list | tuple) else [cleaned]
+        if options:
+            known = {str(key) for key, _label in options}
+            # Enum filters clean "company" into the member itself.
+            names = [v.name if isinstance(v, enum.Enum) else str(v) for v in values]
+            if not all(n in known for n in names):
+                return False
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and not _valid_id(v):
+                return False
+            if isinstance(v, float) and not (math.isfinite(v) and abs(v) < 1e15):
+                return False
+        return True
+
+    return check
 
 
 def _valid_id(value) -> bool:
@@ -158,6 +191,13 @@ class ModelAccessMixin(AccessMixin):
         if not _valid_id(id):
             return None
         return super().get_one(str(int(str(id))))
+
+    def _refresh_filters_cache(self) -> None:
+        super()._refresh_filters_cache()
+        for flt in self._filters or ():
+            if not getattr(flt, "_cdpl_strict", False):
+                flt.validate = _strict_filter(flt, flt.validate)
+                flt._cdpl_strict = True
 
     def _get_list_extra_args(self):
         args = super()._get_list_extra_args()
