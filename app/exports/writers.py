@@ -18,6 +18,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from app.exports.columns import BOOL, DATE, DATETIME, NUMBER, TEXT
+from app.normalisers import has_control_chars, without_control_chars
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,6 +82,10 @@ _TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
 
 
 def _safe_text(value):
+    # Control characters stored before forms refused them: XLSX and ODS (XML 1.0)
+    # cannot hold them, and one such cell broke the whole file.
+    if value and has_control_chars(value):
+        value = without_control_chars(value)
     if value and value[0] in _TRIGGER_SET:
         return "'" + value
     return value
