@@ -157,3 +157,45 @@ def test_limits_come_from_configuration(app, editor_client, db, monkeypatch):
     )
     assert response.status_code == 200
     assert "plus de 1 lignes" in response.get_data(as_text=True)
+
+
+def test_review_page_reads_the_table_kept_at_upload(editor_client, db, monkeypatch):
+    """Finding 2: the review page parsed the stored spreadsheet on every view."""
+    import app.admin.imports as screen
+
+    content = "Nom;Prénom\nSoudy;Eric\nVerger;Jean\n".encode()
+    data = {"kind": "membres", "file": (io.BytesIO(content), "m.csv")}
+    response = editor_client.post(
+        "/admin/imports/", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    review = response.headers["Location"]
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the stored file was parsed again")
+
+    monkeypatch.setattr(screen, "read_table", no_parsing)
+    for _ in range(2):
+        page = editor_client.get(review)
+        assert page.status_code == 200
+        assert "Soudy" in page.get_data(as_text=True)
+
+
+def test_kept_table_round_trips_spreadsheet_values():
+    from datetime import date, datetime, time, timedelta
+
+    from app.exports.readers import Table, table_from_json, table_to_json
+
+    cells = [
+        "Soudy",
+        12,
+        1.5,
+        True,
+        None,
+        datetime(2019, 4, 16, 12, 30),
+        date(2019, 6, 11),
+        time(12, 30),
+        timedelta(hours=2),
+    ]
+    table = Table(["a"] * len(cells), [(2, cells)], file_format="xlsx")
+    assert table_from_json(table_to_json(table)) == table

@@ -124,6 +124,7 @@ class ImportView(AccessMixin, BaseView):
                     },
                 }
                 token = pending.save(data, meta)
+                pending.save_table(token, table)
                 return redirect(url_for(".review", token=token))
         return self.render(
             "admin/imports/upload.html",
@@ -144,7 +145,11 @@ class ImportView(AccessMixin, BaseView):
         data, meta = stored
         importer = get_kind(meta["kind"])
         try:
-            table = read_table(data, meta["filename"], _limits())
+            # Read once at upload; an upload kept from before is read here once.
+            table = pending.load_table(token)
+            if table is None:
+                table = read_table(data, meta["filename"], _limits())
+                pending.save_table(token, table)
         except ImportFileError as exc:  # the limits changed since the upload
             pending.delete(token)
             flash(str(exc), "error")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from xml.etree.ElementTree import ParseError, iterparse
 
 from app.normalisers import has_control_chars
@@ -149,6 +151,61 @@ class Table:
     file_format: str = "csv"
     encoding: str | None = None
     delimiter: str | None = None
+
+
+_TAGS = {"d": date, "dt": datetime, "t": time}
+
+
+def _dump_cell(value):
+    if isinstance(value, datetime | date | time):
+        tag = (
+            "dt"
+            if isinstance(value, datetime)
+            else "d"
+            if isinstance(value, date)
+            else "t"
+        )
+        return {tag: value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"s": value.total_seconds()}
+    return value
+
+
+def _load_cell(value):
+    if isinstance(value, dict):
+        ((tag, raw),) = value.items()
+        if tag == "s":
+            return timedelta(seconds=raw)
+        return _TAGS[tag].fromisoformat(raw)
+    return value
+
+
+def table_to_json(table: Table) -> str:
+    """The table read once, kept beside the upload: the review page loads it
+    instead of parsing the spreadsheet again on every view."""
+    return json.dumps(
+        {
+            "headers": table.headers,
+            "rows": [
+                [line, [_dump_cell(v) for v in cells]] for line, cells in table.rows
+            ],
+            "file_format": table.file_format,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+        },
+        ensure_ascii=False,
+    )
+
+
+def table_from_json(text: str) -> Table:
+    data = json.loads(text)
+    return Table(
+        headers=data["headers"],
+        rows=[(line, [_load_cell(v) for v in cells]) for line, cells in data["rows"]],
+        file_format=data["file_format"],
+        encoding=data["encoding"],
+        delimiter=data["delimiter"],
+    )
 
 
 def normalise_header(text) -> str:
