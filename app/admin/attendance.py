@@ -12,7 +12,6 @@ from app.admin.fields import add_error as _err
 from app.admin.history import part_entries
 from app.admin.minutes_forms import FrenchForm, meeting_or_404
 from app.extensions import db
-from app.history.entries import changes_since
 from app.meetings.attendance import roster
 from app.models import Attendance, AttendanceStatus, Meeting
 from app.timezone import paris_time
@@ -97,10 +96,11 @@ class AttendanceScreen:
 
     def _stale_attendance(self, meeting, rows) -> str | None:
         """French refusal if the sheet changed since the page was opened: who
-        changed it, when, and whose status (the page carries the version and
-        each person's status it showed)."""
-        seen = request.form.get("version", type=int)
-        if seen is None or seen == (meeting.version or 1):
+        changed it, when, and whose status. The page carries the status it
+        showed for each person (``was-<id>``); a person recorded meanwhile by
+        someone else has none. A form without them (an older page) is not checked.
+        """
+        if not any(key.startswith("was-") for key in request.form):
             return None
         changed = [
             row.member.full_name
@@ -108,19 +108,17 @@ class AttendanceScreen:
             if request.form.get(f"was-{row.member.id}", "")
             != (row.status.name if row.status else "")
         ]
-        # The newest change of the meeting or of its attendance rows.
-        later = changes_since(Meeting.__tablename__, meeting.id, seen) + part_entries(
-            Meeting, meeting.id, limit=1
-        )
-        later.sort(key=lambda e: e.id, reverse=True)
+        if not changed:
+            return None
+        # The newest change of the meeting's attendance rows names who and when.
+        later = part_entries(Meeting, meeting.id, limit=1)
         text = STALE_ATTENDANCE
         if later:
             text = (
                 f"{STALE_ATTENDANCE[:-1]} par {later[0].actor_label} le "
                 f"{paris_time(later[0].changed_at)}."
             )
-        if changed:
-            text += " Statuts changés entre-temps : " + ", ".join(changed) + "."
+        text += " Statuts changés entre-temps : " + ", ".join(changed) + "."
         return text + " " + KEEP_INPUT
 
     def _save_attendance(self, meeting, rows, chosen, guests) -> None:
@@ -143,7 +141,4 @@ class AttendanceScreen:
             meeting.attendances.append(
                 Attendance(member=guest, status=AttendanceStatus.present, guest=True)
             )
-        # The sheet is part of the meeting: its version moves, so a page opened
-        # before this save is refused instead of overwriting it.
-        meeting.version = (meeting.version or 1) + 1
         db.session.commit()
