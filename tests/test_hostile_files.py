@@ -199,3 +199,15 @@ def test_kept_table_round_trips_spreadsheet_values():
     ]
     table = Table(["a"] * len(cells), [(2, cells)], file_format="xlsx")
     assert table_from_json(table_to_json(table)) == table
+
+
+def test_imported_blank_or_invisible_names_are_missing(editor_client, db):
+    """Finding 9, imports: a name of zero-width characters counted as a name."""
+    content = "Nom;Prénom\n\u200b\ufeff;Eric\n   ;Jean\n".encode()
+    data = {"kind": "membres", "file": (io.BytesIO(content), "m.csv")}
+    response = editor_client.post(
+        "/admin/imports/", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    html = editor_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert html.count("« Nom » est obligatoire.") == 2

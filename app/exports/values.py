@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from app.exports.readers import normalise_header
+from app.normalisers import is_blank
 
 TRUE_WORDS = {"oui", "o", "vrai", "yes", "y", "true", "1", "x"}
 FALSE_WORDS = {"non", "n", "faux", "no", "false", "0"}
@@ -18,7 +19,8 @@ def as_text(value) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
-    return text or None
+    # Spaces and zero-width characters only: empty (a required name is missing).
+    return None if is_blank(text) else text
 
 
 def parse_date(value) -> date | None:
