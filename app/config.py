@@ -44,6 +44,15 @@ class Defaults:
     PUBLIC_URL = ""
     EXPORT_STREAM_BATCH = 2000
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    #: What one imported table may hold; beyond, the read stops with a French
+    #: message naming the limit (app/exports/readers.py, ReadLimits).
+    IMPORT_MAX_ROWS = 200_000
+    IMPORT_MAX_COLUMNS = 200
+    IMPORT_MAX_CELL_CHARS = 32_767
+    IMPORT_MAX_CELLS = 4_000_000
+    #: XLSX and ODS are ZIP archives: checked before parsing (zip bombs).
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+    IMPORT_MAX_COMPRESSION_RATIO = 100
     BACKUP_KEEP = 7
     #: Length of a meeting without an end time in calendar files (minutes).
     CALENDAR_DEFAULT_DURATION_MINUTES = 120

@@ -1,4 +1,5 @@
-"""Field normalisers shared by forms and imports: e-mail addresses and phone numbers.
+"""Field normalisers shared by forms and imports: e-mail addresses, phone numbers,
+text free of control characters, web links.
 
 They sit below both layers (a screen's validator and an import's row check call the
 same function), so they import nothing of the application.
@@ -6,14 +7,41 @@ same function), so they import nothing of the application.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+#: Scripts whose letters look like Latin ones (Cyrillic "о" and Latin "o").
+LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
+def mixed_scripts(text: str) -> bool:
+    """True if ``text`` has letters of two look-alike scripts (``sоlenn`` with a
+    Cyrillic "о"): two such addresses look the same and are distinct."""
+    scripts = set()
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            scripts |= {s for s in LOOKALIKE_SCRIPTS if name.startswith(s)}
+    return len(scripts) > 1
+
 
 def normalise_email(raw: str | None) -> str | None:
-    """Validate an e-mail address; return it lower-cased, or raise ValueError (French)."""
+    """Validate an e-mail address; return it lower-cased, or raise ValueError (French).
+
+    Addresses mixing Latin with Cyrillic or Greek letters are refused: they pass
+    for another person's address.
+    """
     if raw is None or not raw.strip():
         return None
+    if mixed_scripts(raw):
+        raise ValueError(
+            "Adresse électronique mêlant des alphabets différents (lettres "
+            "cyrilliques ou grecques semblables aux lettres latines) : retapez-la."
+        )
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -58,3 +86,46 @@ def display_phone(value: str | None) -> str:
     return phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
+
+
+#: C0 and C1 control characters but tab, newline and carriage return (browsers send
+#: CRLF), and DEL: XML 1.0 (XLSX, ODS, ODT) cannot hold them, calendars fold on them.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Characters that print nothing: a name made of them only looks empty.
+INVISIBLE_CHARS = re.compile(
+    r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
+CONTROL_MESSAGE = (
+    "Ce texte contient des caractères de contrôle invisibles (saut de ligne "
+    "manuel de Word, par exemple) : retapez-le ou collez-le sans mise en forme."
+)
+
+
+def has_control_chars(text: str | None) -> bool:
+    """True if ``text`` holds a character no export or feed can carry."""
+    return bool(text) and CONTROL_CHARS.search(text) is not None
+
+
+def without_control_chars(text: str | None) -> str | None:
+    """``text`` with those characters replaced by a space (for values stored
+    before they were refused: an export must still be written)."""
+    if not text:
+        return text
+    return CONTROL_CHARS.sub(" ", text)
+
+
+def is_blank(text: str | None) -> bool:
+    """Empty once white space and invisible characters (zero-width space...) go."""
+    return not INVISIBLE_CHARS.sub("", text or "").strip()
+
+
+def is_web_link(text: str | None) -> bool:
+    """An ``http`` or ``https`` address with a host, nothing else (no
+    ``javascript:``, ``data:``, control characters or spaces)."""
+    if not text or CONTROL_CHARS.search(text) or re.search(r"\s", text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

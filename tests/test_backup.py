@@ -147,3 +147,79 @@ def test_backup_and_restore_commands(tmp_path):
         assert [o.name for o in ops][-1] == "restore"
         db.session.remove()
         db.engine.dispose()
+
+
+def _small_db(tmp_path):
+    live = tmp_path / "live.sqlite3"
+    con = sqlite3.connect(live)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    con.commit()
+    con.close()
+    return live
+
+
+def test_backup_removes_partial_files_left_by_a_killed_backup(tmp_path):
+    """Issue 22, finding 10: a killed backup left a 348 MB .partial for ever."""
+    live = _small_db(tmp_path)
+    target = tmp_path / "backups"
+    target.mkdir()
+    stale = target / "cdpl-20260101-000000-000000.partial"
+    stale.write_bytes(b"\0" * 4096)
+    make_backup(live, target, keep=3)
+    assert not stale.exists()
+    assert [p.suffix for p in target.glob("cdpl-*")] == [".sqlite3"]
+
+
+def test_backup_killed_midway_leaves_nothing_the_next_one_keeps(tmp_path):
+    """A real kill -9 while the copy is written: the next backup cleans up."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    live = _small_db(tmp_path)
+    con = sqlite3.connect(live)
+    con.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(200_000)])
+    con.commit()
+    con.close()
+    target = tmp_path / "backups"
+    script = (
+        "import sqlite3, sys, time\n"
+        "from pathlib import Path\n"
+        "import app.exports.backup as b\n"
+        "def slow(src, partial):\n"
+        "    partial.write_bytes(b'partial copy')\n"
+        "    time.sleep(60)\n"
+        "b._copy = slow\n"
+        "b.make_backup(Path(sys.argv[1]), Path(sys.argv[2]), 3)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(live), str(target)])
+    try:
+        deadline = time.monotonic() + 30
+        while not list(target.glob("*.partial")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(target.glob("*.partial"))
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    make_backup(live, target, keep=3)
+    assert not list(target.glob("*.partial"))
+
+
+def test_a_failed_copy_deletes_its_partial_file(tmp_path, monkeypatch):
+    import app.exports.backup as backup
+
+    live = _small_db(tmp_path)
+    target = tmp_path / "backups"
+
+    def broken(src, partial):
+        partial.write_bytes(b"half")
+        raise OSError("disque plein")
+
+    monkeypatch.setattr(backup, "_copy", broken)
+    try:
+        make_backup(live, target, keep=3)
+    except OSError:
+        pass
+    assert not list(target.glob("*.partial"))

@@ -78,14 +78,20 @@ def test_a_new_record_type_following_the_recipe(tmp_path, monkeypatch):
         # Step 2: the documented commands.
         up = runner.invoke(main, ["db", "upgrade"], obj=obj)
         assert up.exit_code == 0, up.output
+        # "The number follows the last file of migrations/versions/" (0008 -> 0009
+        # in the document's example; later on, whatever the last one is).
+        numbers = sorted(
+            int(p.name[:4]) for p in (migrations / "versions").glob("[0-9]*.py")
+        )
+        last, rev_id = f"{numbers[-1]:04d}", f"{numbers[-1] + 1:04d}"
         made = runner.invoke(
-            main, ["db", "migrate", "--rev-id", "0009", "-m", "partenaires"], obj=obj
+            main, ["db", "migrate", "--rev-id", rev_id, "-m", "partenaires"], obj=obj
         )
         assert made.exit_code == 0, made.output
-        [script] = (migrations / "versions").glob("0009_*.py")
+        [script] = (migrations / "versions").glob(f"{rev_id}_*.py")
         source = script.read_text(encoding="utf-8")
-        assert re.search(r"^revision = .0009.", source, re.M)
-        assert re.search(r"^down_revision = .0008.", source, re.M)
+        assert re.search(rf"^revision = .{rev_id}.", source, re.M)
+        assert re.search(rf"^down_revision = .{last}.", source, re.M)
         assert "create_table('partner'" in source or 'create_table("partner"' in source
         assert "uq_partner_name" in source
         up = runner.invoke(main, ["db", "upgrade"], obj=obj)

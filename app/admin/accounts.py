@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms import PasswordField, validators
 
 from app.admin.base import SecuredModelView
-from app.admin.fields import add_error
+from app.admin.fields import add_error, email_validator
 from app.auth import events
 from app.auth.passwords import hash_password, password_problems
 from app.auth.sessions import end_other_sessions
@@ -57,6 +57,8 @@ class AccountView(SecuredModelView):
                 validators.Email(
                     "Adresse courriel invalide.", check_deliverability=False
                 ),
+                # The members' normaliser: it also refuses look-alike addresses.
+                email_validator,
             ],
         },
     }

@@ -5,14 +5,25 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.model.fields import AjaxSelectMultipleField
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import validators as v
 
 from app.admin.fields import add_error as _err
+from app.admin.history import part_entries
 from app.admin.minutes_forms import FrenchForm, meeting_or_404
 from app.extensions import db
 from app.mail.invitations import invitations_by_member
 from app.meetings.attendance import roster
-from app.models import Attendance, AttendanceStatus
+from app.models import Attendance, AttendanceStatus, Meeting
+from app.timezone import paris_time
+
+STALE_ATTENDANCE = (
+    "Enregistrement refusé : la liste de présence a été modifiée pendant votre saisie."
+)
+KEEP_INPUT = (
+    "Vos choix sont conservés ci-dessous : vérifiez-les puis enregistrez à "
+    "nouveau pour les appliquer."
+)
 
 
 class AttendanceScreen:
@@ -55,13 +66,25 @@ class AttendanceScreen:
                     )
                     ok = False
                 seen.add(guest.id)
-            if ok:
-                self._save_attendance(meeting, rows, chosen, form.guests.data or [])
+            stale = ok and self._stale_attendance(meeting, rows)
+            if stale:
+                # The choices typed stay on screen (``chosen``); the page now
+                # carries the current version, so saving again applies them.
+                flash(stale, "error")
+            elif ok:
+                try:
+                    self._save_attendance(meeting, rows, chosen, form.guests.data or [])
+                except StaleDataError:
+                    db.session.rollback()
+                    flash(STALE_ATTENDANCE + " " + KEEP_INPUT, "error")
+                    return redirect(url_for(".attendance_view", id=meeting.id))
                 flash("Présences enregistrées.", "success")
                 return redirect(url_for(".attendance_view", id=meeting.id))
-            flash(
-                "Les présences n'ont pas été enregistrées : voir ci-dessous.", "error"
-            )
+            else:
+                flash(
+                    "Les présences n'ont pas été enregistrées : voir ci-dessous.",
+                    "error",
+                )
         return self.render(
             "admin/meetings/attendance.html",
             meeting=meeting,
@@ -72,6 +95,33 @@ class AttendanceScreen:
             statuses=list(AttendanceStatus),
             invitations=invitations_by_member(meeting.id),
         )
+
+    def _stale_attendance(self, meeting, rows) -> str | None:
+        """French refusal if the sheet changed since the page was opened: who
+        changed it, when, and whose status. The page carries the status it
+        showed for each person (``was-<id>``); a person recorded meanwhile by
+        someone else has none. A form without them (an older page) is not checked.
+        """
+        if not any(key.startswith("was-") for key in request.form):
+            return None
+        changed = [
+            row.member.full_name
+            for row in rows
+            if request.form.get(f"was-{row.member.id}", "")
+            != (row.status.name if row.status else "")
+        ]
+        if not changed:
+            return None
+        # The newest change of the meeting's attendance rows names who and when.
+        later = part_entries(Meeting, meeting.id, limit=1)
+        text = STALE_ATTENDANCE
+        if later:
+            text = (
+                f"{STALE_ATTENDANCE[:-1]} par {later[0].actor_label} le "
+                f"{paris_time(later[0].changed_at)}."
+            )
+        text += " Statuts changés entre-temps : " + ", ".join(changed) + "."
+        return text + " " + KEEP_INPUT
 
     def _save_attendance(self, meeting, rows, chosen, guests) -> None:
         existing = {a.member_id: a for a in meeting.attendances}

@@ -21,22 +21,23 @@ from app.admin.fields import (
     FrenchFilterConverter,
     FrenchModelConverter,
     add_error,
+    finite_decimal,
+    web_link,
 )
 from app.admin.history import HistoryViewMixin
 from app.admin.listing import FastListMixin
 from app.auth.access import ModelAccessMixin
+from app.auth.redirects import REDIRECT_PARAMS
 from app.extensions import db
 from app.labels import model_labels
 from app.models.base import LabelledEnum
+from app.normalisers import is_web_link
 from app.timezone import PARIS
 
 log = logging.getLogger(__name__)
 
 #: Checks of a web address field: empty, or an http(s) address.
-URL_VALIDATORS = (
-    validators.Optional(),
-    validators.URL(require_tld=False, message="Adresse web invalide (https://…)."),
-)
+URL_VALIDATORS = (validators.Optional(), web_link)
 
 #: Columns managed by the application, never typed by a person.
 SYSTEM_COLUMNS = ("created_at", "updated_at", "version")
@@ -201,12 +202,33 @@ class SecuredModelView(
             # info={"format": "url"}: a web address, checked like every link field.
             if column.info.get("format") == "url" and column.key not in args:
                 args[column.key] = {"validators": list(URL_VALIDATORS)}
+        for column in mapper.columns:
+            # A Numeric field replaced by a field of the view's own (French euros)
+            # skips the converter's checks: finite, within the column's precision.
+            if isinstance(column.type, sa.Numeric) and column.key in (
+                self.form_overrides or {}
+            ):
+                spec = dict(args.get(column.key, {}))
+                spec["validators"] = [
+                    *spec.get("validators", []),
+                    finite_decimal(column.type.precision, column.type.scale),
+                ]
+                args[column.key] = spec
         for name in self.non_negative_fields:
             spec = dict(args.get(name, {}))
             spec.setdefault("validators", []).append(
                 validators.NumberRange(min=0, message="La valeur doit être positive.")
             )
             args[name] = spec
+        columns = sa.inspect(model).columns
+        for name in REDIRECT_PARAMS:
+            # A field posted as ``url`` (a document's link) would be taken for the
+            # page to go to after saving, and refused by the request check: it is
+            # posted under another name, the record's attribute keeps its own.
+            if name in columns:
+                spec = dict(args.get(name, {}))
+                spec.setdefault("name", f"{model.__tablename__}_{name}")
+                args[name] = spec
         self.form_args = args
 
     # ----- queries: load what the list shows in the same query (no N+1)
@@ -350,6 +372,10 @@ class SecuredModelView(
 
 
 def linkify(url: str | None) -> Markup | str:
+    """A link to ``url``; a value stored before links were checked (a
+    ``javascript:`` address) is shown as plain text, never made clickable."""
     if not url:
         return ""
+    if not is_web_link(url):
+        return url
     return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url)

@@ -96,6 +96,10 @@ class CalendarTokenView(SecuredModelView):
             return row
         return None
 
+    def record_in_scope(self, values: dict) -> bool:
+        # The same rule as get_one(), for a deleted token's history and restore.
+        return user_has(Role.admin) or values.get("user_id") == _current_user_id()
+
     def on_model_change(self, form, model, is_created):
         if is_created:
             token, digest = new_token()

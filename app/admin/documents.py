@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import validators
 
 from app.admin.base import SecuredModelView, linkify
+from app.admin.fields import web_link
 
 
 class DocumentView(SecuredModelView):
@@ -32,9 +33,7 @@ class DocumentView(SecuredModelView):
         "url": {
             "validators": [
                 validators.Optional(),
-                validators.URL(
-                    require_tld=False, message="Adresse web invalide (https://…)."
-                ),
+                web_link,
             ]
         }
     }

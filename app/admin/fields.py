@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
+import sqlalchemy as sa
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -12,8 +14,16 @@ from flask_admin.form.fields import DateTimeField
 from flask_admin.model import filters as model_filters
 from flask_admin.model.form import converts
 from wtforms import ValidationError
+from wtforms.validators import StopValidation
 
-from app.normalisers import normalise_email, normalise_phone
+from app.normalisers import (
+    CONTROL_MESSAGE,
+    has_control_chars,
+    is_blank,
+    is_web_link,
+    normalise_email,
+    normalise_phone,
+)
 from app.timezone import PARIS
 
 
@@ -82,8 +92,120 @@ class EnumSelectField(Select2Field):
         raise ValidationError("Choix invalide.")
 
 
+#: Dates a person may type: beyond, a typo (0001, 20190) that breaks feeds and
+#: exports (a meeting in year 1 made every calendar feed fail).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+REQUIRED_MESSAGE = "Ce champ est requis."
+
+
+def clean_text(form, field) -> None:
+    """No control characters but tab and newline: exports and feeds cannot hold them."""
+    if isinstance(field.data, str) and has_control_chars(field.data):
+        raise ValidationError(CONTROL_MESSAGE)
+
+
+def not_blank(form, field) -> None:
+    """A required text is more than spaces and invisible characters; a required
+    value that did not parse (a date of spaces) is missing too."""
+    data = field.data
+    if data is None or (isinstance(data, str) and is_blank(data)):
+        # A value that did not parse already says why.
+        raise StopValidation(None if field.process_errors else REQUIRED_MESSAGE)
+
+
+def date_in_range(form, field) -> None:
+    """Dates and times between FIRST_YEAR and LAST_YEAR."""
+    data = field.data
+    if isinstance(data, date) and not FIRST_YEAR <= data.year <= LAST_YEAR:
+        raise ValidationError(
+            f"Date hors des limites acceptées (années {FIRST_YEAR} à {LAST_YEAR})."
+        )
+
+
+def integer_range(bits: int = 32):
+    """Integers the database column can hold (PostgreSQL refuses the rest)."""
+    top = 2 ** (bits - 1) - 1
+
+    def check(form, field) -> None:
+        if isinstance(field.data, int) and not -top <= field.data <= top:
+            raise ValidationError(
+                f"Nombre trop grand (au plus {top:,}).".replace(",", " ")
+            )
+
+    return check
+
+
+def finite_decimal(precision: int | None, scale: int | None):
+    """A number, finite (no ``NaN``, ``Infinity``, ``1e30``), that the column's
+    precision holds; more decimals than the scale are refused, not rounded."""
+
+    def check(form, field) -> None:
+        data = field.data
+        if not isinstance(data, Decimal):
+            return
+        if not data.is_finite():
+            raise StopValidation("Saisissez un nombre (par exemple 1500,50).")
+        if precision is None:
+            return
+        places = scale or 0
+        if data.adjusted() >= precision - places:
+            limit = "9" * (precision - places)
+            raise StopValidation(f"Nombre trop grand (au plus {limit}).")
+        if data != data.quantize(Decimal(1).scaleb(-places)):
+            raise StopValidation(f"{places} décimale(s) au plus.")
+
+    return check
+
+
+def _add(field_args, *checks) -> None:
+    # First in the chain: a later check (NumberRange on NaN) could fail on the value.
+    field_args["validators"] = [*checks, *field_args.get("validators", [])]
+
+
+def _required(column, field_args) -> None:
+    if not column.nullable and column.default is None and column.server_default is None:
+        field_args["validators"] = [not_blank, *field_args.get("validators", [])]
+
+
 class FrenchModelConverter(AdminModelConverter):
-    """Form converter: enums with French choices, UTC timestamps entered in Paris time."""
+    """Form converter: enums with French choices, UTC timestamps entered in Paris time,
+    and every typed value checked against what exports and the database can hold."""
+
+    @converts("String")
+    def conv_String(self, column, field_args, **extra):
+        _add(field_args, clean_text)
+        _required(column, field_args)
+        return super().conv_String(column=column, field_args=field_args, **extra)
+
+    @converts("Text")
+    def conv_Text(self, field_args, **extra):
+        _add(field_args, clean_text)
+        column = extra.get("column")
+        if column is not None:
+            _required(column, field_args)
+        return super().conv_Text(field_args=field_args, **extra)
+
+    @converts("Date")
+    def convert_date(self, field_args, **extra):
+        _add(field_args, date_in_range)
+        return super().convert_date(field_args=field_args, **extra)
+
+    @converts("Integer")
+    def handle_integer_types(self, column, field_args, **extra):
+        bits = 64 if isinstance(column.type, sa.BigInteger) else 32
+        _add(field_args, integer_range(bits))
+        return super().handle_integer_types(
+            column=column, field_args=field_args, **extra
+        )
+
+    @converts("Numeric")
+    def handle_decimal_types(self, column, field_args, **extra):
+        precision = getattr(column.type, "precision", None)
+        scale = getattr(column.type, "scale", None)
+        _add(field_args, finite_decimal(precision, scale))
+        return super().handle_decimal_types(
+            column=column, field_args=field_args, **extra
+        )
 
     @converts("sqlalchemy.sql.sqltypes.Enum")
     def convert_enum(self, column, field_args, **extra):
@@ -100,6 +222,10 @@ class FrenchModelConverter(AdminModelConverter):
 
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **extra):
+        _add(field_args, date_in_range)
+        column = extra.get("column")
+        if column is not None:
+            _required(column, field_args)
         return ParisDateTimeField(**field_args)
 
 
@@ -175,3 +301,12 @@ def check_decision(form) -> bool:
         add_error(form.text, "Le texte de la décision est requis.")
         ok = False
     return check_deadline(form) and ok
+
+
+WEB_LINK_MESSAGE = "Adresse web invalide (https://…)."
+
+
+def web_link(form, field) -> None:
+    """WTForms validator: empty, or an http(s) address (never ``javascript:``)."""
+    if field.data and not is_web_link(field.data.strip()):
+        raise ValidationError(WEB_LINK_MESSAGE)

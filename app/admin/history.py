@@ -19,7 +19,6 @@ from werkzeug.routing import BuildError
 
 from app.admin.listing import FastLinkAction
 from app.admin.locking import LockingMixin
-from app.auth.access import user_has
 from app.extensions import db
 from app.history import deletion
 from app.history.entries import record_entries
@@ -95,8 +94,9 @@ class HistoryViewMixin(LockingMixin):
 
     # ----- hooks for access control (issue 3 wires them to roles)
     def can_write(self) -> bool:
-        """May the current account restore versions? (éditeur, administrateur)"""
-        return user_has(self.write_role)
+        """May the current account restore versions? The same right as editing
+        (role and the view's own ``can_edit``)."""
+        return bool(self.can_edit)
 
     @property
     def archivable(self) -> bool:
@@ -113,7 +113,11 @@ class HistoryViewMixin(LockingMixin):
             abort(404)
         record = self.get_one(str(record_id))
         entries = record_entries(self.model.__tablename__, record_id)
-        if record is None and not entries:
+        if record is None and not (
+            entries and self.record_in_scope(entries[0].snapshot or {})
+        ):
+            # Not found, or out of this account's reach (get_one is scoped): a
+            # deleted record's history shows only if its last values were in reach.
             abort(404)
         return self.render(
             self.history_template,
@@ -130,12 +134,36 @@ class HistoryViewMixin(LockingMixin):
             return_url=get_redirect_target() or self.get_url(".index_view"),
         )
 
+    def record_in_scope(self, values: dict) -> bool:
+        """May the current account reach a record holding these column values?
+
+        Views whose ``get_one`` is scoped (each account's own calendar tokens)
+        say the same here for records that no longer exist (deleted ones).
+        """
+        return True
+
+    def _may_restore(self, entry: ChangeLog) -> bool:
+        """Restoring is editing that very record: the role may edit on this view,
+        the record (or, deleted, its last values) is within the account's reach,
+        and so are the values brought back."""
+        if not self.can_write():
+            return False
+        exists = db.session.get(self.model, entry.record_id) is not None
+        if exists and self.get_one(str(entry.record_id)) is None:
+            return False
+        return self.record_in_scope(entry.snapshot or {})
+
     @expose("/history/restore/", methods=("POST",))
     def restore_view(self):
         if not self.can_write():
             abort(403)
-        entry = db.session.get(ChangeLog, request.form.get("entry", type=int) or 0)
+        entry_id = request.form.get("entry", type=int) or 0
+        entry = db.session.get(ChangeLog, entry_id) if 0 < entry_id < 2**31 else None
         if entry is None or entry.record_type != self.model.__tablename__:
+            abort(404)
+        if not self._may_restore(entry):
+            # "Not found" rather than "refused": another account's records stay
+            # unseen, like in the lists.
             abort(404)
         seen = request.form.get("seen_version", type=int)
         try:

@@ -11,13 +11,13 @@ from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.auth.access import AccessMixin
+from app.auth.access import MAX_ID, AccessMixin
 from app.exports import pending
 from app.exports.audit import record
 from app.exports.dump import write_dump
 from app.exports.import_kinds import KINDS, get_kind
 from app.exports.importing import preview_rows, run_import
-from app.exports.readers import ImportFileError, read_table
+from app.exports.readers import ImportFileError, ReadLimits, read_table
 from app.extensions import db
 from app.models import DataTransfer, Meeting, Plan
 from app.models.accounts import Role
@@ -53,6 +53,21 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} Mo".replace(".0 ", " ").replace(".", ",")
 
 
+def _limits() -> ReadLimits:
+    return ReadLimits.from_config(current_app.config)
+
+
+def _meeting_id(raw: str | None) -> int | None:
+    """The id of an existing meeting, or None (``abc``, 10^20, a deleted one)."""
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    if not 0 < value <= MAX_ID or db.session.get(Meeting, value) is None:
+        return None
+    return value
+
+
 class ImportView(AccessMixin, BaseView):
     """Upload, map the columns, preview and confirm an import."""
 
@@ -74,7 +89,9 @@ class ImportView(AccessMixin, BaseView):
         limit = int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
         errors: list[str] = []
         kind = request.form.get("kind") or request.args.get("kind") or "membres"
-        meeting_id = request.form.get("meeting_id") or request.args.get("meeting_id")
+        meeting_id = _meeting_id(
+            request.form.get("meeting_id") or request.args.get("meeting_id")
+        )
         plan_id = _plan_id(request.form.get("plan_id") or request.args.get("plan_id"))
         if request.method == "POST":
             try:
@@ -103,14 +120,14 @@ class ImportView(AccessMixin, BaseView):
                     )
             if not errors:
                 try:
-                    table = read_table(data, upload.filename)
+                    table = read_table(data, upload.filename, _limits())
                 except ImportFileError as exc:
                     errors.append(str(exc))
             if not errors:
                 meta = {
                     "kind": kind,
                     "filename": upload.filename,
-                    "meeting_id": int(meeting_id) if meeting_id else None,
+                    "meeting_id": meeting_id,
                     "plan_id": plan_id,
                     "mapping": {
                         str(i): k
@@ -118,6 +135,7 @@ class ImportView(AccessMixin, BaseView):
                     },
                 }
                 token = pending.save(data, meta)
+                pending.save_table(token, table)
                 return redirect(url_for(".review", token=token))
         return self.render(
             "admin/imports/upload.html",
@@ -139,7 +157,16 @@ class ImportView(AccessMixin, BaseView):
             return redirect(url_for(".index"))
         data, meta = stored
         importer = get_kind(meta["kind"])
-        table = read_table(data, meta["filename"])
+        try:
+            # Read once at upload; an upload kept from before is read here once.
+            table = pending.load_table(token)
+            if table is None:
+                table = read_table(data, meta["filename"], _limits())
+                pending.save_table(token, table)
+        except ImportFileError as exc:  # the limits changed since the upload
+            pending.delete(token)
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
         mapping = {int(i): k for i, k in meta["mapping"].items()}
         params = {"meeting_id": meta.get("meeting_id"), "plan_id": meta.get("plan_id")}
         problems: list[str] = []

@@ -19,12 +19,13 @@ from wtforms import (
 from wtforms import validators as v
 from wtforms.fields import DateField, TimeField
 
+from app.admin.fields import web_link
 from app.extensions import db
 from app.models import ActionStatus, Meeting, MeetingStatus
 
 URL_CHECK = [
     v.Optional(),
-    v.URL(require_tld=False, message="Adresse web invalide (https://…)."),
+    web_link,
     v.Length(max=500, message="500 caractères au plus."),
 ]
 

@@ -6,7 +6,11 @@ on the view: each check reads ``current_user`` for the request being served.
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+import enum
+import json
+import math
+
+from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
@@ -18,10 +22,20 @@ MAX_ID = 2**31 - 1
 MAX_PAGE = 10**6
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-#: Flask-Admin endpoints that change data (or show a form that would).
+#: Flask-Admin endpoints that change data (or show a form that would). A picker's
+#: search (``ajax_lookup``) only serves the create and edit forms.
 WRITE_VIEWS = frozenset(
-    {"create_view", "edit_view", "delete_view", "action_view", "ajax_update"}
+    {
+        "create_view",
+        "edit_view",
+        "delete_view",
+        "action_view",
+        "ajax_update",
+        "ajax_lookup",
+    }
 )
+#: Most records a picker's search returns at once (Flask-Admin asks for 10).
+LOOKUP_MAX = 50
 EXPORT_VIEWS = frozenset({"export"})
 #: Capability flags the templates read; combined with the role on each access.
 _FLAG_ROLES = {
@@ -47,6 +61,37 @@ def refuse(name: str = ""):
     if current_user.is_authenticated or request.method not in SAFE_METHODS:
         abort(403)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _strict_filter(flt, validate):
+    """``flt.validate`` that also refuses what would fail in the query: a value
+    outside the filter's list (an unknown enum code), a date Paris time cannot
+    convert (year 1), an integer beyond the column, a number that is not finite.
+    Flask-Admin then ignores the filter with a message instead of a 500."""
+
+    def check(value) -> bool:
+        try:
+            if not validate(value):
+                return False
+            cleaned = flt.clean(value)
+            options = flt.options() if callable(flt.options) else flt.options
+        except (ValueError, TypeError, LookupError, OverflowError, ArithmeticError):
+            return False
+        values = cleaned if isinstance(cleaned, list | tuple) else [cleaned]
+        if options:
+            known = {str(key) for key, _label in options}
+            # Enum filters clean "company" into the member itself.
+            names = [v.name if isinstance(v, enum.Enum) else str(v) for v in values]
+            if not all(n in known for n in names):
+                return False
+        for v in values:
+            if isinstance(v, int) and not isinstance(v, bool) and not _valid_id(v):
+                return False
+            if isinstance(v, float) and not (math.isfinite(v) and abs(v) < 1e15):
+                return False
+        return True
+
+    return check
 
 
 def _valid_id(value) -> bool:
@@ -147,6 +192,13 @@ class ModelAccessMixin(AccessMixin):
             return None
         return super().get_one(str(int(str(id))))
 
+    def _refresh_filters_cache(self) -> None:
+        super()._refresh_filters_cache()
+        for flt in self._filters or ():
+            if not getattr(flt, "_cdpl_strict", False):
+                flt.validate = _strict_filter(flt, flt.validate)
+                flt._cdpl_strict = True
+
     def _get_list_extra_args(self):
         args = super()._get_list_extra_args()
         if args.page is None or args.page < 0 or args.page > MAX_PAGE:
@@ -171,6 +223,39 @@ class ModelAccessMixin(AccessMixin):
         form.setlist("rowid", [int(v) for v in values])
         request.__dict__["form"] = ImmutableMultiDict(form)
         return super().action_view()
+
+    # ----- pickers answer only what the role may read -----------------------
+    def may_read_model(self, model) -> bool:
+        """Does the current account read ``model`` on a screen of its own?
+
+        A record type with no screen (e.g. a session) is for administrators.
+        """
+        views = [
+            v
+            for v in getattr(getattr(self, "admin", None), "_views", ())
+            if getattr(v, "model", None) is model and isinstance(v, AccessMixin)
+        ]
+        if not views:
+            return user_has(Role.admin)
+        return any(user_has(v.read_role) for v in views)
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        # The role check (_handle_view) already asked for the right to fill this
+        # view's forms; the picked records must also be readable by that role
+        # (a lecteur's calendar-token screen listed every staff account).
+        loader = (self._form_ajax_refs or {}).get(request.args.get("name", ""))
+        target = getattr(loader, "model", None)
+        if loader is None or (target is not None and not self.may_read_model(target)):
+            abort(404)
+        offset = request.args.get("offset", 0, type=int) or 0
+        limit = request.args.get("limit", 10, type=int) or 10
+        offset = min(max(offset, 0), MAX_PAGE)
+        limit = min(max(limit, 1), LOOKUP_MAX)
+        query = request.args.get("query", "")[:200]
+        found = loader.get_list(query, offset, limit)
+        data = [loader.format(m) for m in found]
+        return Response(json.dumps(data), mimetype="application/json")
 
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self):

@@ -22,7 +22,7 @@ from app.exports.backup import (
 from app.exports.dump import DumpError, load_dump, write_dump
 from app.exports.import_kinds import KINDS, get_kind
 from app.exports.importing import run_import
-from app.exports.readers import ImportFileError, read_table
+from app.exports.readers import ImportFileError, ReadLimits, read_table
 from app.extensions import db
 from app.models.audit import TransferOperation
 
@@ -58,7 +58,8 @@ def import_data_command(kind, file, meeting_id, mappings, dry_run) -> None:
     """
     importer = get_kind(kind)
     try:
-        table = read_table(file.read_bytes(), file.name)
+        limits = ReadLimits.from_config(current_app.config)
+        table = read_table(file.read_bytes(), file.name, limits)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     mapping = importer.auto_mapping(table.headers)

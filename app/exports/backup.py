@@ -9,8 +9,11 @@ up with pg_dump instead (see docs/backup.md).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,14 +53,56 @@ def integrity_problems(path: Path) -> list[str]:
     return [] if rows == ["ok"] else rows
 
 
+#: Held while a backup is made: a second one waits its turn, and a ``.partial``
+#: file found by the holder belongs to no running backup (its writer was killed).
+LOCK_NAME = ".cdpl-backup.lock"
+
+
+@contextmanager
+def _backup_lock(target_dir: Path) -> Iterator[None]:
+    fd = os.open(target_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        # Released by the kernel when the process ends, even on kill -9.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def stale_partials(target_dir: Path) -> list[Path]:
+    """Unfinished copies (``.partial``) left in ``target_dir``."""
+    return sorted(target_dir.glob(f"{PREFIX}*.partial"))
+
+
 def make_backup(db_path: Path, target_dir: Path, keep: int) -> Path:
-    """Copy the live database to ``target_dir``, check it, keep the ``keep`` latest."""
+    """Copy the live database to ``target_dir``, check it, keep the ``keep`` latest.
+
+    Unfinished copies left by a killed backup are deleted first; a failed copy
+    deletes its own.
+    """
     if not db_path.exists():
         raise BackupError(f"Base introuvable : {db_path}")
     target_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
-    final = target_dir / f"{PREFIX}{stamp}{SUFFIX}"
-    partial = final.with_suffix(".partial")
+    with _backup_lock(target_dir):
+        for path in stale_partials(target_dir):
+            path.unlink(missing_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        final = target_dir / f"{PREFIX}{stamp}{SUFFIX}"
+        partial = final.with_suffix(".partial")
+        try:
+            _copy(db_path, partial)
+            problems = integrity_problems(partial)
+            if problems:
+                raise BackupError("La copie est corrompue : " + "; ".join(problems[:5]))
+            os.replace(partial, final)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        prune(target_dir, keep)
+    return final
+
+
+def _copy(db_path: Path, partial: Path) -> None:
     src = sqlite3.connect(db_path, timeout=30)
     dst = sqlite3.connect(partial)
     try:
@@ -66,13 +111,6 @@ def make_backup(db_path: Path, target_dir: Path, keep: int) -> Path:
     finally:
         dst.close()
         src.close()
-    problems = integrity_problems(partial)
-    if problems:
-        partial.unlink(missing_ok=True)
-        raise BackupError("La copie est corrompue : " + "; ".join(problems[:5]))
-    os.replace(partial, final)
-    prune(target_dir, keep)
-    return final
 
 
 def list_backups(target_dir: Path) -> list[Path]:

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -135,7 +135,14 @@ def _decimal(scale: int | None) -> Callable:
             return None
         if not isinstance(value, Decimal):
             value = Decimal(str(value))
-        return value.quantize(quantum) if quantum is not None else value
+        if not value.is_finite():
+            # Stored before forms refused it (Infinity, NaN): an empty cell, not
+            # a failed export.
+            return None
+        try:
+            return value.quantize(quantum) if quantum is not None else value
+        except InvalidOperation:  # more digits than the quantum allows (1e30)
+            return value
 
     return convert
 

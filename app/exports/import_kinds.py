@@ -195,8 +195,12 @@ class AttendanceImport(ImportKind):
         return None
 
     def prepare(self, session, params):
-        meeting_id = params.get("meeting_id")
-        meeting = session.get(Meeting, int(meeting_id)) if meeting_id else None
+        try:
+            meeting_id = int(params.get("meeting_id") or 0)
+        except (TypeError, ValueError):
+            meeting_id = 0
+        # Ids beyond 32 bits are "no such meeting" (PostgreSQL refuses the cast).
+        meeting = session.get(Meeting, meeting_id) if 0 < meeting_id < 2**31 else None
         if meeting is None:
             return ["Choisissez la réunion dont vous importez les présences."]
         self.meeting_id = meeting.id

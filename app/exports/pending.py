@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.exports.readers import Table, table_from_json, table_to_json
+
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 #: Pending imports older than this are deleted.
 MAX_AGE_SECONDS = 24 * 3600
@@ -30,6 +32,32 @@ def _paths(token: str) -> tuple[Path, Path] | None:
         return None
     base = pending_dir()
     return base / f"{token}.upload", base / f"{token}.json"
+
+
+def _table_path(token: str) -> Path | None:
+    if not TOKEN_RE.match(token or ""):
+        return None
+    return pending_dir() / f"{token}.table"
+
+
+def save_table(token: str, table: Table) -> None:
+    """Keep the table as read at upload (the review page reads it, not the file)."""
+    path = _table_path(token)
+    if path is None:
+        raise ValueError("bad token")
+    tmp = path.with_suffix(".tabletmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(table_to_json(table))
+    os.replace(tmp, path)
+
+
+def load_table(token: str) -> Table | None:
+    """The table kept by save_table, or None (older upload: read the file)."""
+    path = _table_path(token)
+    if path is None or not path.exists():
+        return None
+    return table_from_json(path.read_text(encoding="utf-8"))
 
 
 def save(data: bytes, meta: dict) -> str:
@@ -63,7 +91,7 @@ def delete(token: str) -> None:
     paths = _paths(token)
     if paths is None:
         return
-    for path in paths:
+    for path in (*paths, _table_path(token)):
         path.unlink(missing_ok=True)
 
 

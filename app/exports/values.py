@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from app.exports.readers import normalise_header
 from app.exports.spreadsheets import FORMULA_TRIGGERS
+from app.normalisers import is_blank
 
 TRUE_WORDS = {"oui", "o", "vrai", "yes", "y", "true", "1", "x"}
 FALSE_WORDS = {"non", "n", "faux", "no", "false", "0"}
@@ -25,7 +26,8 @@ def as_text(value) -> str | None:
     if text[:1] == "'" and text[1:2] in FORMULA_TRIGGERS and len(text) > 1:
         text = text[1:]
     text = text.strip()
-    return text or None
+    # Spaces and zero-width characters only: empty (a required name is missing).
+    return None if is_blank(text) else text
 
 
 def parse_date(value) -> date | None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from app.exports.columns import BOOL, DATE, DATETIME, EURO, NUMBER, TEXT
 from app.exports.spreadsheets import FORMULA_TRIGGERS, write_ods, write_xlsx
+from app.normalisers import has_control_chars, without_control_chars
 from app.timezone import PARIS
 
 #: Written as the last line of a streamed export that failed midway.
@@ -92,8 +93,20 @@ _TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
 
 
 def _safe_text(value):
+    # Control characters stored before forms refused them: XLSX and ODS (XML 1.0)
+    # cannot hold them, and one such cell broke the whole file.
+    if value and has_control_chars(value):
+        value = without_control_chars(value)
     if value and value[0] in _TRIGGER_SET:
         return "'" + value
+    return value
+
+
+def _clean_text(value):
+    # XLSX and ODS text cells are never formulas, but XML 1.0 cannot hold control
+    # characters stored before forms refused them: one such cell broke the file.
+    if value and has_control_chars(value):
+        return without_control_chars(value)
     return value
 
 
@@ -159,8 +172,8 @@ FINISHERS: dict[str, dict] = {
         DATE: _iso,
         DATETIME: _iso,
     },
-    "xlsx": {BOOL: _yes_no},
-    "ods": {BOOL: _yes_no},
+    "xlsx": {TEXT: _clean_text, BOOL: _yes_no},
+    "ods": {TEXT: _clean_text, BOOL: _yes_no},
 }
 
 __all__ = [

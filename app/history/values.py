@@ -71,10 +71,12 @@ def display(cls: type, key: str, raw: Any) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, Decimal):
-        text = (
-            f"{value:,.2f}"
-            if value == value.quantize(Decimal("0.01"))
-            else f"{value:,}"
-        )
+        if not value.is_finite():
+            return str(value)  # stored before forms refused it
+        try:
+            cents = value == value.quantize(Decimal("0.01"))
+        except InvalidOperation:  # too many digits for two decimals (1e30)
+            cents = False
+        text = f"{value:,.2f}" if cents else f"{value:,}"
         return text.replace(",", "\u202f").replace(".", ",")
     return str(value)

@@ -16,6 +16,7 @@ from icalendar import Calendar, Event
 from app.models import Meeting, MeetingStatus
 from app.models.base import utcnow
 from app.models.meetings import PARIS
+from app.normalisers import is_web_link, without_control_chars
 
 _STATUS = {
     MeetingStatus.planned: "CONFIRMED",
@@ -58,19 +59,22 @@ def meeting_event(meeting: Meeting, stamp: datetime | None = None) -> Event:
     # Clients replace an event only when SEQUENCE grows; every edit screen of a
     # meeting increments its version.
     event.add("sequence", max((meeting.version or 1) - 1, 0))
-    event.add("summary", meeting_summary(meeting))
+    event.add("summary", without_control_chars(meeting_summary(meeting)))
     event.add("dtstart", meeting.local_start)
     if meeting.ends_at is not None:
         event.add("dtend", meeting.local_end)
     else:
         # Without DTEND or DURATION a client shows a zero-length event.
         event.add("duration", default_duration())
+    # Values stored before control characters and odd links were refused must
+    # not break every subscriber's feed.
     if meeting.place:
-        event.add("location", meeting.place)
+        event.add("location", without_control_chars(meeting.place))
     description = []
     if meeting.objective:
-        description.append(f"Objectif : {meeting.objective.strip()}")
-    if meeting.documents_url:
+        objective = without_control_chars(meeting.objective.strip())
+        description.append(f"Objectif : {objective}")
+    if is_web_link(meeting.documents_url):
         description.append(f"Documents : {meeting.documents_url}")
         event.add("url", meeting.documents_url)
     if description:
@@ -78,6 +82,15 @@ def meeting_event(meeting: Meeting, stamp: datetime | None = None) -> Event:
     event.add("status", _STATUS.get(meeting.status, "CONFIRMED"))
     event.add("transp", "OPAQUE")
     return event
+
+
+def _shifted(day: date, days: int) -> date:
+    """``day`` moved by ``days``, or ``day`` itself at the ends of the calendar
+    (a meeting stored in year 1 made every feed fail)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return day
 
 
 def calendar(meetings: Iterable[Meeting], name: str) -> bytes:
@@ -97,7 +110,6 @@ def calendar(meetings: Iterable[Meeting], name: str) -> bytes:
     if days:
         # The zone description only needs to cover the meetings' span.
         cal.add_missing_timezones(
-            first_date=min(days) - timedelta(days=366),
-            last_date=max(days) + timedelta(days=366),
+            first_date=_shifted(min(days), -366), last_date=_shifted(max(days), 366)
         )
     return cal.to_ical()

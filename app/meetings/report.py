@@ -18,6 +18,7 @@ from markupsafe import Markup
 from app.extensions import db
 from app.meetings.attendance import attendance_lists
 from app.models import Action, AttendanceStatus, Meeting, MeetingKind, MeetingStatus
+from app.normalisers import is_web_link
 
 #: Markdown as people type it; raw HTML is not interpreted (it is shown as text).
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -185,7 +186,7 @@ def build_report(meeting: Meeting) -> MinutesReport:
         exchanges=(meeting.exchanges or "").strip(),
         place=meeting.place or "",
         time=hour(start),
-        documents_url=meeting.documents_url or "",
+        documents_url=_web_link(meeting.documents_url),
         cancelled=meeting.status == MeetingStatus.cancelled,
     )
     for status, target in (
@@ -212,9 +213,16 @@ def build_report(meeting: Meeting) -> MinutesReport:
             date=long_date(nxt.local_start),
             time=hour(nxt.local_start),
             place=nxt.place or "",
-            documents_url=nxt.documents_url or meeting.documents_url or "",
+            documents_url=_web_link(nxt.documents_url)
+            or _web_link(meeting.documents_url),
         )
     return report
+
+
+def _web_link(url: str | None) -> str:
+    """The link if it is a web address; a value stored before links were checked
+    (``javascript:``...) is left out of the minutes and their ODT."""
+    return url if is_web_link(url) else ""
 
 
 def _item_line(item: ReportItem) -> str:
