@@ -11,7 +11,7 @@ from app.admin.accounts import AccountView, SecurityLogView
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
-from app.admin.documents import DocumentView
+from app.admin.documents import DocumentVersionView, DocumentView, TransmissionView
 from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.journal import JournalView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
@@ -31,9 +31,12 @@ from app.admin.plans import (
 )
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
+from app.documents.safety import human_size
+from app.documents.workflow import status_timeline
 from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
+from app.timezone import paris_time
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
@@ -72,6 +75,14 @@ def register_views(admin: Admin) -> None:
         CalendarTokenView(m.CalendarToken, category=MEETINGS, endpoint="calendar_token")
     )
     admin.add_view(DocumentView(m.Document, category=DOCUMENTS, endpoint="document"))
+    admin.add_view(
+        TransmissionView(m.Transmission, category=DOCUMENTS, endpoint="transmission")
+    )
+    admin.add_view(
+        DocumentVersionView(
+            m.DocumentVersion, category=DOCUMENTS, endpoint="document_version"
+        )
+    )
     admin.add_view(PlanView(m.Plan, category=PLANS, endpoint="plan"))
     admin.add_view(PlanActionView(m.PlanAction, category=PLANS, endpoint="plan_action"))
     admin.add_view(AmendmentView(m.Amendment, category=PLANS, endpoint="amendment"))
@@ -116,6 +127,9 @@ def _register_template_helpers(app: Flask) -> None:
         member_attendance_rate=member_rate,
         group_attendance_rates=group_rates,
         render_minutes_markdown=render_markdown,
+        status_timeline=status_timeline,
+        human_size=human_size,
+        paris_time=paris_time,
     )
 
 

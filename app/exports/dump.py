@@ -7,6 +7,8 @@ a new dump of that database is byte-for-byte the same file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import json
@@ -37,6 +39,9 @@ def _base_type(column):
 
 def _field_type(column) -> dict:
     ctype = _base_type(column)
+    if isinstance(ctype, sa.LargeBinary):
+        # Table Schema: a string of format "binary" is base64 (the files' bytes).
+        return {"type": "string", "format": "binary"}
     if isinstance(ctype, sa.Enum):
         return {"type": "string", "constraints": {"enum": list(ctype.enums)}}
     if isinstance(ctype, sa.Boolean):
@@ -92,6 +97,8 @@ def _encode(value) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
     if hasattr(value, "name") and hasattr(value, "value"):  # enum member
         return value.name
     return str(value)
@@ -158,8 +165,17 @@ def _parse_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _binary(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise DumpError("Un contenu de fichier de l'archive est illisible.") from exc
+
+
 def _decoder(column):
     ctype = _base_type(column)
+    if isinstance(ctype, sa.LargeBinary):
+        return _binary
     if isinstance(ctype, sa.Enum):
         enum_cls = column.type.enum_class
         return (lambda v: enum_cls[v]) if enum_cls is not None else str

@@ -61,7 +61,7 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
     )
     doc.styles.addElement(body)
     styles["body"] = body
-    for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt")):
+    for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt"), (4, "11pt")):
         heading = Style(
             name=f"Heading_20_{level}",
             displayname=f"Heading {level}",
@@ -73,6 +73,19 @@ def _styles(doc: OpenDocumentText) -> dict[str, Style]:
         heading.addElement(TextProperties(fontsize=size, fontweight="bold"))
         doc.styles.addElement(heading)
         styles[f"h{level}"] = heading
+    # A quoted contribution: LibreOffice's own "Quotations" paragraph style name.
+    quote = Style(
+        name="Quotations",
+        displayname="Quotations",
+        family="paragraph",
+        parentstylename=body,
+    )
+    quote.addElement(
+        ParagraphProperties(marginleft="1cm", marginright="1cm", marginbottom="0.2cm")
+    )
+    quote.addElement(TextProperties(fontstyle="italic"))
+    doc.styles.addElement(quote)
+    styles["quote"] = quote
     strong = Style(name="Strong_20_Emphasis", displayname="Strong", family="text")
     strong.addElement(TextProperties(fontweight="bold"))
     doc.styles.addElement(strong)
@@ -135,8 +148,10 @@ class _Writer:
             lst.addElement(item)
         self.doc.text.addElement(lst)
 
-    def markdown(self, text: str) -> None:
-        """Paragraphs, lists, headings and bold/italic/link spans of a Markdown text."""
+    def markdown(self, text: str, quote: bool = False) -> None:
+        """Paragraphs, lists, headings and bold/italic/link spans of a Markdown text
+        (``quote``: every paragraph in the quotation style)."""
+        body = self.s["quote" if quote else "body"]
         containers = [self.doc.text]
         current: P | None = None
         for tok in markdown_tokens(text):
@@ -159,11 +174,11 @@ class _Writer:
                 containers[-1].addElement(current)
             elif kind in ("paragraph_open", "blockquote_open"):
                 if kind == "paragraph_open":
-                    current = P(stylename=self.s["body"])
+                    current = P(stylename=body)
                     containers[-1].addElement(current)
             elif kind in ("code_block", "fence"):
                 for line in tok.content.rstrip("\n").split("\n"):
-                    containers[-1].addElement(P(stylename=self.s["body"], text=line))
+                    containers[-1].addElement(P(stylename=body, text=line))
             elif kind == "inline" and current is not None:
                 self._inline(current, tok.children or [])
             elif kind in ("paragraph_close", "heading_close"):
@@ -196,6 +211,19 @@ class _Writer:
         return out.getvalue()
 
 
+def _documents(w: _Writer, report: MinutesReport) -> None:
+    """The meeting's documents, quoted texts and amendments (under the exchanges)."""
+    if report.documents:
+        w.heading(4, "Documents")
+        w.bullets([d.line for d in report.documents])
+    for d in report.quoted_documents:
+        w.para(f"— {d.author} :" if d.author else ":", label=d.title)
+        w.markdown(d.quote, quote=True)
+    if report.amendments:
+        w.heading(4, "Amendements examinés")
+        w.bullets([a.line for a in report.amendments])
+
+
 def to_odt(report: MinutesReport) -> bytes:
     w = _Writer()
     w.doc.meta.addElement(
@@ -221,6 +249,7 @@ def to_odt(report: MinutesReport) -> bytes:
         w.markdown(report.exchanges)
     else:
         w.para("—")
+    _documents(w, report)
     w.heading(3, "Décisions")
     if report.decisions:
         w.bullets([f"{d.text}, délai : {d.deadline}" for d in report.decisions])

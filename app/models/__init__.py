@@ -12,8 +12,12 @@ from app.models.audit import DataTransfer, TransferOperation, TransferOutcome
 from app.models.base import Base, LabelledEnum, UTCDateTime, utcnow
 from app.models.documents import (
     Document,
+    DocumentChunk,
     DocumentKind,
     DocumentStatus,
+    DocumentVersion,
+    Transmission,
+    TransmissionMeans,
     document_plan_action,
 )
 from app.models.history import ChangeKind, ChangeLog
@@ -70,6 +74,8 @@ __all__ = [
     "Decision",
     "Direction",
     "Document",
+    "DocumentChunk",
+    "DocumentVersion",
     "DocumentKind",
     "DocumentStatus",
     "GroupRole",
@@ -88,6 +94,8 @@ __all__ = [
     "PlanAction",
     "TransferOperation",
     "TransferOutcome",
+    "Transmission",
+    "TransmissionMeans",
     "UTCDateTime",
     "WorkingGroup",
     "document_plan_action",
