@@ -82,25 +82,34 @@ def choose_version(document: Document, number: int | None) -> None:
 
 
 def iter_content(version_id: int, engine=None) -> Iterator[bytes]:
-    """The bytes of a version, chunk after chunk, a few chunks per transaction.
+    """The bytes of a version, chunk after chunk, a few chunks per read.
 
-    ``engine`` given, the generator needs no application context (a streamed
-    response is read after the request's context is gone).
+    With ``engine`` (downloads), each read is a short transaction of its own and
+    the generator needs no application context (a streamed response is read
+    after the request's context is gone). Without it, the reads go through the
+    session's transaction: on SQLite a second connection would wait for the
+    write lock that this very transaction holds.
     """
-    engine = engine or db.engine
     table = DocumentChunk.__table__
+
+    def read(position: int):
+        stmt = (
+            sa.select(table.c.data)
+            .where(
+                table.c.version_id == version_id,
+                table.c.position >= position,
+                table.c.position < position + CHUNKS_PER_READ,
+            )
+            .order_by(table.c.position)
+        )
+        if engine is None:
+            return db.session.execute(stmt).all()
+        with engine.connect() as conn:
+            return conn.execute(stmt).all()
+
     position = 0
     while True:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(table.c.data)
-                .where(
-                    table.c.version_id == version_id,
-                    table.c.position >= position,
-                    table.c.position < position + CHUNKS_PER_READ,
-                )
-                .order_by(table.c.position)
-            ).all()
+        rows = read(position)
         for (data,) in rows:
             yield bytes(data)
         if len(rows) < CHUNKS_PER_READ:
