@@ -218,33 +218,37 @@ class DocumentView(DocumentFilesScreens, SecuredModelView):
     # ----- exports: the files too
     def export_plan(self):
         plan = super().export_plan()
-        versions = DocumentVersion.__table__.alias("export_version")
-        latest = (
-            sa.select(sa.func.max(versions.c.number))
-            .where(versions.c.document_id == Document.id)
+        table = DocumentVersion.__table__
+        # One alias per subquery: sharing one would correlate them together.
+        counted, latest_of, current_of = (
+            table.alias(f"export_{name}") for name in ("counted", "latest", "current")
+        )
+        count = (
+            sa.select(sa.func.count())
+            .where(counted.c.document_id == Document.id)
             .scalar_subquery()
         )
-        current = sa.func.coalesce(Document.chosen_version, latest)
+        latest = (
+            sa.select(sa.func.max(latest_of.c.number))
+            .where(latest_of.c.document_id == Document.id)
+            .scalar_subquery()
+        )
+        number = sa.func.coalesce(Document.chosen_version, latest)
 
         def of_current(column):
             return (
                 sa.select(column)
-                .where(
-                    versions.c.document_id == Document.id,
-                    versions.c.number == current,
-                )
+                .where(current_of.c.document_id == Document.id)
+                .where(current_of.c.number == number)
                 .scalar_subquery()
             )
 
-        count = (
-            sa.select(sa.func.count())
-            .where(versions.c.document_id == Document.id)
-            .scalar_subquery()
-        )
         plan.add_expression("Nombre de versions", count, NUMBER)
-        plan.add_expression("Fichier courant", of_current(versions.c.filename), TEXT)
+        plan.add_expression("Fichier courant", of_current(current_of.c.filename), TEXT)
         plan.add_expression(
-            "Taille du fichier courant (octets)", of_current(versions.c.size), NUMBER
+            "Taille du fichier courant (octets)",
+            of_current(current_of.c.size),
+            NUMBER,
         )
         return plan
 
