@@ -37,7 +37,9 @@ class UploadForm(Form):
 
 def download_link(version: DocumentVersion) -> Markup:
     url = url_for("document.download_view", version=version.id)
-    return Markup('<a href="{}" download>{}</a>').format(url, version.filename)
+    return Markup('<a class="cdpl-download" href="{}" download>{}</a>').format(
+        url, version.filename
+    )
 
 
 def content_disposition(filename: str) -> str:
