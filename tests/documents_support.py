@@ -97,7 +97,7 @@ def upload(client, document_id: int, data: bytes, name: str, note: str = ""):
     fields.add("note", note)
     boundary, body = encode_multipart(fields)
     return client.post(
-        f"/admin/document/files/?id={document_id}",
+        f"/admin/document/files/upload/?id={document_id}",
         data=body,
         content_type=f'multipart/form-data; boundary="{boundary}"',
     )

@@ -243,7 +243,8 @@ def test_a_nul_in_the_sent_name_is_refused(editor_client):
 def test_no_file_chosen(editor_client):
     document = make_document()
     response = editor_client.post(
-        f"/admin/document/files/?id={document.id}", data={"note": "sans fichier"}
+        f"/admin/document/files/upload/?id={document.id}",
+        data={"note": "sans fichier"},
     )
     assert response.status_code == 422
     assert "Choisissez le fichier" in response.get_data(as_text=True)

@@ -70,26 +70,28 @@ class DocumentFilesScreens:
             abort(404)
         return document
 
-    @expose("/files/", methods=("GET", "POST"))
-    def files_view(self):
-        document = self._document_or_404()
-        form = UploadForm(request.form if request.method == "POST" else None)
-        status = 200
-        if request.method == "POST":
-            if self._upload(document, form):
-                return redirect(self.get_url(".files_view", id=document.id))
-            status = 422
+    def _files_page(self, document: Document, form: UploadForm, status: int = 200):
         limits = Limits.from_config(current_app.config)
-        return (
-            self.render(
-                "admin/documents/files.html",
-                document=document,
-                form=form,
-                max_size=human_size(limits.max_bytes),
-                max_bytes=limits.max_bytes,
-            ),
-            status,
+        page = self.render(
+            "admin/documents/files.html",
+            document=document,
+            form=form,
+            max_size=human_size(limits.max_bytes),
         )
+        return page, status
+
+    @expose("/files/")
+    def files_view(self):
+        return self._files_page(self._document_or_404(), UploadForm())
+
+    @expose("/files/upload/", methods=("POST",))
+    def upload_view(self):
+        document = self._document_or_404()
+        form = UploadForm(request.form)
+        if self._upload(document, form):
+            return redirect(self.get_url(".files_view", id=document.id))
+        # The page again, the message next to the field and the note kept.
+        return self._files_page(document, form, 422)
 
     def _upload(self, document: Document, form: UploadForm) -> bool:
         limits = Limits.from_config(current_app.config)
