@@ -254,6 +254,8 @@ def test_deleting_next_meeting_unlinks_with_history_and_restore_relinks(
                 ChangeLog.record_id == first.id,
                 ChangeLog.kind == ChangeKind.update,
             )
+            # The latest entry: without an order PostgreSQL returns any.
+            .order_by(ChangeLog.id)
         )
         .scalars()
         .all()[-1]
