@@ -249,7 +249,8 @@ def test_deleting_next_meeting_unlinks_with_history_and_restore_relinks(
     assert demo.session.get(Meeting, first.id).next_meeting_id is None
     unlink = (
         demo.session.execute(
-            sa.select(ChangeLog).where(
+            sa.select(ChangeLog)
+            .where(
                 ChangeLog.record_type == "meeting",
                 ChangeLog.record_id == first.id,
                 ChangeLog.kind == ChangeKind.update,
