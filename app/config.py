@@ -23,7 +23,17 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     #: Migrate the database to the latest revision when the app starts.
     AUTO_MIGRATE = True
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    #: Largest request accepted at all (above: the French 413 page). Kept above
+    #: DOCUMENT_MAX_BYTES so that a file a little too large gets the message next
+    #: to its field instead.
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    #: Largest file a document version may hold.
+    DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+    #: Office archives (ODT, DOCX…): total unpacked size, unpacked/packed ratio
+    #: and number of entries above which the upload is refused as a bomb.
+    DOCUMENT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+    DOCUMENT_MAX_RATIO = 100
+    DOCUMENT_MAX_ENTRIES = 5000
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     #: True forces the Secure flag; otherwise it follows the request (HTTPS or not).

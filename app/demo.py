@@ -40,6 +40,8 @@ from app.models import (
     OrganisationKind,
     Plan,
     PlanAction,
+    Transmission,
+    TransmissionMeans,
     WorkingGroup,
 )
 
@@ -112,6 +114,40 @@ AMENDMENTS = [
         "Favoriser le développement des outils numériques sur des solutions "
         "innovantes et encourager l'usage des logiciels libres et des formats ouverts.",
     ),
+]
+
+#: Philippe Ladame's e-mail, quoted in full in the compte rendu.
+CONTRIBUTION = """Je suis assez d'accord avec l'avis (critique) préparé par le CDPL \
+(même si j'aurais peut-être ciblé davantage sur quelques critiques essentielles).
+
+Je suggère l'ajout d'une dernière partie qui serait quelque chose du genre :
+
+En conséquence le CDPL suggère les amendements suivants :
+
+1. Compléter l'intitulé de l'action 7 comme suit : Définir une stratégie de \
+diffusion des données publiques, particulièrement celles contribuant à la \
+transparence et à la démocratie citoyenne.
+2. Remplacer l'intitulé de l'action 12 par recenser les initiatives \
+d'accompagnement social aux apprentissages et usages de base de l'informatique \
+connectée et les conforter par des dispositifs de soutien financier à hauteur de \
+25% du budget total qui sera mobilisé dans le cadre du STN.
+3. Compléter l'intitulé de l'action 13 comme suit : Favoriser le développement \
+des outils numériques sur des solutions innovantes et encourager l'usage des \
+logiciels libres et des formats ouverts.
+
+(Il conviendra, bien sûr, d'adapter les trois annexes décrivant les actions en \
+question)"""
+
+#: The avis's circuit decided at the meeting: (recipient, means, note).
+CIRCUIT = [
+    (
+        ("Solenn", "Bréhaut"),
+        None,
+        TransmissionMeans.email,
+        "Intégration au document officiel",
+    ),
+    (None, "élus", TransmissionMeans.email, "Transmission aux élus"),
+    (None, "presse", TransmissionMeans.other, "Point presse"),
 ]
 
 PLAN_ACTIONS = [
@@ -315,22 +351,37 @@ def _load_demo() -> int:
             status=ActionStatus.todo,
         )
 
-    ld.get_or_create(
+    opinion = ld.get_or_create(
         Document,
         {"title": "Avis du CDPL sur le Schéma Territorial du Numérique"},
         kind=DocumentKind.opinion,
-        status=DocumentStatus.review,
+        status=DocumentStatus.sent,
         url=DRIVE_URL,
         group=group,
         meeting=meeting,
         recipients="Lorient Agglomération ; élus",
         doc_date=date(2019, 4, 16),
     )
+    for person, text, means, note in CIRCUIT:
+        member = members[person] if person else None
+        ld.get_or_create(
+            Transmission,
+            {
+                "document_id": opinion.id,
+                "member_id": member.id if member else None,
+                "recipient_text": text,
+            },
+            organisation=agglo if text == "élus" else None,
+            means=means,
+            note=note,
+        )
     ld.get_or_create(
         Document,
         {"title": "Contribution de Philippe Ladame sur l'avis STN"},
-        kind=DocumentKind.correspondence,
+        kind=DocumentKind.contribution,
         status=DocumentStatus.approved,
+        body=CONTRIBUTION,
+        quote_in_minutes=True,
         author=ladame,
         group=group,
         meeting=meeting,

@@ -300,7 +300,6 @@ class Builder:
                 "kind": kind,
                 "status": self.pick(statuses),
                 "url": f"https://drive.exemple.org/cdpl/document-{i}.odt",
-                "file_path": None,
                 "doc_version": f"v{rnd.randint(1, 5)}",
                 "doc_date": date(2000, 1, 1) + timedelta(days=rnd.randrange(9900)),
                 "author_id": self.maybe_id("member", 0.9),

@@ -130,9 +130,12 @@ def full_data(demo):
     """Demo data plus one row of every record type the demo lacks."""
     from decimal import Decimal
 
+    from app.documents.safety import Limits, check_upload
+    from app.documents.storage import add_version
     from app.meetings.feeds import hash_token
     from app.models import (
         CalendarToken,
+        Document,
         Indicator,
         Invitation,
         Measurement,
@@ -161,6 +164,9 @@ def full_data(demo):
         )
     )
     _db.session.add(message)
+    document = _db.session.execute(sa.select(Document).order_by(Document.id)).scalar()
+    upload = check_upload("note.txt", "Première version du texte.\n".encode(), Limits())
+    add_version(document.id, upload, "Version de test")
     _db.session.commit()
     return demo
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -68,6 +69,9 @@ class Factory:
             return datetime(2020, 1, 1, 9, tzinfo=UTC) + timedelta(hours=n)
         if python_type is date:
             return date(2020, 1, 1) + timedelta(days=n)
+        if python_type is str and column.key == "sha256":
+            # The table checks that a digest has 64 characters.
+            return hashlib.sha256(str(n).encode()).hexdigest()
         if python_type is str:
             length = getattr(kind, "length", None) or 200
             return f"{column.key.replace('_', '')}{n}"[:length]

@@ -11,7 +11,7 @@ from app.admin.accounts import AccountView, SecurityLogView
 from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
-from app.admin.documents import DocumentView
+from app.admin.documents import DocumentVersionView, DocumentView, TransmissionView
 from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.journal import JournalView
 from app.admin.mail import OutboxMessageView
@@ -34,6 +34,8 @@ from app.admin.plans import (
 from app.admin.plans_page import PlanOverviewView
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
+from app.documents.safety import human_size
+from app.documents.workflow import status_timeline
 from app.extensions import db
 from app.mail.history import meeting_messages
 from app.mail.invitations import invitations_by_member, paris_text, reply_counts
@@ -42,6 +44,7 @@ from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
 from app.plans.indicators import off_track_indicators
+from app.timezone import paris_time
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
@@ -91,6 +94,14 @@ def register_views(admin: Admin) -> None:
     admin.add_view(DocumentView(m.Document, category=DOCUMENTS, endpoint="document"))
     admin.add_view(
         PlanOverviewView(name="Vue d'ensemble", category=PLANS, endpoint="plans")
+    )
+    admin.add_view(
+        TransmissionView(m.Transmission, category=DOCUMENTS, endpoint="transmission")
+    )
+    admin.add_view(
+        DocumentVersionView(
+            m.DocumentVersion, category=DOCUMENTS, endpoint="document_version"
+        )
     )
     admin.add_view(PlanView(m.Plan, category=PLANS, endpoint="plan"))
     admin.add_view(PlanActionView(m.PlanAction, category=PLANS, endpoint="plan_action"))
@@ -160,6 +171,9 @@ def _register_template_helpers(app: Flask) -> None:
         meeting_messages=meeting_messages,
         meeting_invitations=invitations_by_member,
         mail_address_health=address_health,
+        status_timeline=status_timeline,
+        human_size=human_size,
+        paris_time=paris_time,
     )
     app.jinja_env.filters["paris_datetime"] = paris_text
 

@@ -69,7 +69,9 @@ def content_security_policy(nonce: str) -> str:
 
 def set_security_headers(response):
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    # A download carries its own stricter policy ("sandbox": nothing runs).
+    if "sandbox" not in headers.get("Content-Security-Policy", ""):
+        headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     # A view may ask for a stricter policy (calendar feeds carry a secret token).

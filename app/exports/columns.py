@@ -310,6 +310,12 @@ class ExportPlan:
         if parts[-1] in sa.inspect(model).column_attrs and not is_sensitive(parts[-1]):
             self._add_column(parts[:-1], parts[-1], header)
 
+    def add_expression(self, header: str, expr, kind: str) -> None:
+        """A computed cell after the view's columns (e.g. a correlated subquery
+        counting a record's children)."""
+        index = self._select_raw(expr)
+        self.columns.append(ExportColumn(header, kind, index))
+
     def _add_label(self, rel, header: str) -> None:
         (fk,) = rel.local_columns
         index = self._select_raw(fk)

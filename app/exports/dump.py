@@ -8,6 +8,7 @@ a new dump of that database is byte-for-byte the same file.
 from __future__ import annotations
 
 import base64
+import binascii
 import csv
 import io
 import json
@@ -44,6 +45,10 @@ def _base_type(column):
 
 def _field_type(column) -> dict:
     ctype = _base_type(column)
+    if isinstance(ctype, sa.LargeBinary):
+        # Table Schema: a string of format "binary" is base64 (document files,
+        # e-mail attachments).
+        return {"type": "string", "format": "binary"}
     if isinstance(ctype, sa.Enum):
         return {"type": "string", "constraints": {"enum": list(ctype.enums)}}
     if isinstance(ctype, sa.Boolean):
@@ -56,9 +61,6 @@ def _field_type(column) -> dict:
         return {"type": "integer"}
     if isinstance(ctype, sa.Numeric | sa.Float):
         return {"type": "number"}
-    if isinstance(ctype, sa.LargeBinary):
-        # Files (e-mail attachments) travel as base64 text in the CSV.
-        return {"type": "string", "contentEncoding": "base64"}
     return {"type": "string"}
 
 
@@ -102,10 +104,10 @@ def _encode(value) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
-    if hasattr(value, "name") and hasattr(value, "value"):  # enum member
-        return value.name
     if isinstance(value, bytes | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
+    if hasattr(value, "name") and hasattr(value, "value"):  # enum member
+        return value.name
     return str(value)
 
 
@@ -170,8 +172,17 @@ def _parse_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _binary(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise DumpError("Un contenu de fichier de l'archive est illisible.") from exc
+
+
 def _decoder(column):
     ctype = _base_type(column)
+    if isinstance(ctype, sa.LargeBinary):
+        return _binary
     if isinstance(ctype, sa.Enum):
         enum_cls = column.type.enum_class
         return (lambda v: enum_cls[v]) if enum_cls is not None else str
@@ -185,8 +196,6 @@ def _decoder(column):
         return int
     if isinstance(ctype, sa.Numeric | sa.Float):
         return Decimal
-    if isinstance(ctype, sa.LargeBinary):
-        return base64.b64decode
     return str
 
 

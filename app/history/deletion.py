@@ -16,7 +16,12 @@ from app.extensions import db
 from app.labels import field_label, model_for_table
 
 #: Tables whose CASCADE rows still forbid the delete of the parent.
-BLOCKING_CASCADES = {"working_group": {"membership"}}
+#: A document's stored files would go with it, and a restore from the history
+#: brings back records, not bytes: its versions forbid the delete.
+BLOCKING_CASCADES = {
+    "working_group": {"membership"},
+    "document": {"document_version"},
+}
 
 #: Fallback names of link tables that have no model.
 LINK_TABLE_LABELS = {"document_plan_action": "liens entre documents et actions du plan"}

@@ -112,7 +112,7 @@ def _styles(doc: OpenDocumentText, letterhead: str) -> dict[str, Style]:
     footer.addElement(number)
     master.addElement(footer)
     doc.masterstyles.addElement(master)
-    for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt")):
+    for level, size in ((1, "18pt"), (2, "14pt"), (3, "12pt"), (4, "11pt")):
         heading = Style(
             name=f"Heading_20_{level}",
             displayname=f"Heading {level}",
@@ -190,8 +190,10 @@ class _Writer:
             lst.addElement(item)
         self.doc.text.addElement(lst)
 
-    def markdown(self, text: str) -> None:
-        """Paragraphs, lists, headings and bold/italic/link spans of a Markdown text."""
+    def markdown(self, text: str, quote: bool = False) -> None:
+        """Paragraphs, lists, headings and bold/italic/link spans of a Markdown text
+        (``quote``: every paragraph in the quotation style)."""
+        body = self.s["quote" if quote else "body"]
         containers = [self.doc.text]
         current: P | None = None
         quoted = 0  # depth of "> " quotes
@@ -222,11 +224,11 @@ class _Writer:
             elif kind == "blockquote_close":
                 quoted -= 1
             elif kind == "paragraph_open":
-                current = P(stylename=self.s["quote" if quoted else "body"])
+                current = P(stylename=self.s["quote"] if quoted else body)
                 containers[-1].addElement(current)
             elif kind in ("code_block", "fence"):
                 for line in tok.content.rstrip("\n").split("\n"):
-                    containers[-1].addElement(P(stylename=self.s["body"], text=line))
+                    containers[-1].addElement(P(stylename=body, text=line))
             elif kind == "inline" and current is not None:
                 self._inline(current, tok.children or [])
             elif kind in ("paragraph_close", "heading_close"):
@@ -293,6 +295,19 @@ def letterhead() -> str:
     return " — ".join(p for p in parts if p)
 
 
+def _documents(w: _Writer, report: MinutesReport) -> None:
+    """The meeting's documents, quoted texts and amendments (under the exchanges)."""
+    if report.documents:
+        w.heading(4, "Documents")
+        w.bullets([d.line for d in report.documents])
+    for d in report.quoted_documents:
+        w.para(f"— {d.author} :" if d.author else ":", label=d.title)
+        w.markdown(d.quote, quote=True)
+    if report.amendments:
+        w.heading(4, "Amendements examinés")
+        w.bullets([a.line for a in report.amendments])
+
+
 def to_odt(report: MinutesReport) -> bytes:
     w = _Writer(letterhead())
     w.doc.meta.addElement(
@@ -320,6 +335,7 @@ def to_odt(report: MinutesReport) -> bytes:
         w.markdown(report.exchanges)
     else:
         w.para("—")
+    _documents(w, report)
     w.heading(3, "Décisions")
     if report.decisions:
         w.bullets([f"{d.text}, délai : {d.deadline}" for d in report.decisions])

@@ -14,10 +14,20 @@ import sqlalchemy as sa
 from babel.dates import format_date
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.meetings.attendance import attendance_lists
-from app.models import Action, AttendanceStatus, Meeting, MeetingKind, MeetingStatus
+from app.models import (
+    Action,
+    Amendment,
+    AttendanceStatus,
+    Document,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    PlanAction,
+)
 from app.normalisers import is_web_link
 
 #: Markdown as people type it; raw HTML is not interpreted (it is shown as text).
@@ -105,6 +115,53 @@ class ReportItem:
 
 
 @dataclass
+class ReportDocument:
+    """A document of the meeting (contribution received, avis discussed…)."""
+
+    kind: str
+    title: str
+    author: str = ""
+    #: The document's text when it is quoted in the compte rendu (Markdown).
+    quote: str = ""
+
+    @property
+    def line(self) -> str:
+        """ "Contribution : Contribution de … (Philippe Ladame)"."""
+        text = f"{self.kind} : {self.title}"
+        return f"{text} ({self.author})" if self.author else text
+
+    @property
+    def quote_html(self) -> Markup:
+        return render_markdown(self.quote)
+
+
+@dataclass
+class ReportAmendment:
+    """An amendment discussed at the meeting: plan action, kind, proposed text."""
+
+    action: str
+    kind: str
+    text: str
+    proposed_by: str = ""
+    status: str = ""
+
+    @property
+    def heading(self) -> str:
+        """ "Action 7 du STN — compléter"."""
+        return f"{self.action} — {self.kind.lower()}"
+
+    @property
+    def line(self) -> str:
+        text = f"{self.heading} : « {self.text} »"
+        details = [
+            f"proposé par {self.proposed_by}" if self.proposed_by else "",
+            self.status.lower(),
+        ]
+        details = [d for d in details if d]
+        return f"{text} ({' ; '.join(details)})" if details else text
+
+
+@dataclass
 class NextMeeting:
     date: str
     time: str
@@ -142,8 +199,14 @@ class MinutesReport:
     documents_url: str = ""
     #: The meeting was cancelled: every output says so under the date.
     cancelled: bool = False
+    documents: list[ReportDocument] = field(default_factory=list)
+    amendments: list[ReportAmendment] = field(default_factory=list)
 
     CANCELLED = "Réunion annulée."
+
+    @property
+    def quoted_documents(self) -> list[ReportDocument]:
+        return [d for d in self.documents if d.quote]
 
     @property
     def exchanges_html(self) -> Markup:
@@ -170,6 +233,53 @@ def meeting_actions(meeting: Meeting) -> list[Action]:
             sa.select(Action).where(Action.meeting_id == meeting.id).order_by(Action.id)
         ).scalars()
     )
+
+
+def meeting_documents(meeting: Meeting) -> list[ReportDocument]:
+    documents = db.session.execute(
+        sa.select(Document)
+        .where(Document.meeting_id == meeting.id)
+        .options(selectinload(Document.author))
+        .order_by(Document.doc_date.is_(None), Document.doc_date, Document.id)
+    ).scalars()
+    return [
+        ReportDocument(
+            kind=d.kind.label,
+            title=d.title,
+            author=d.author.full_name if d.author else "",
+            quote=(d.body or "").strip() if d.quote_in_minutes else "",
+        )
+        for d in documents
+    ]
+
+
+def _plan_action_label(action: PlanAction) -> str:
+    plan = action.plan
+    short = (plan.short_name or plan.name) if plan is not None else ""
+    return f"Action {action.number} du {short}" if short else f"Action {action.number}"
+
+
+def meeting_amendments(meeting: Meeting) -> list[ReportAmendment]:
+    amendments = db.session.execute(
+        sa.select(Amendment)
+        .join(PlanAction, PlanAction.id == Amendment.plan_action_id)
+        .where(Amendment.meeting_id == meeting.id)
+        .options(
+            selectinload(Amendment.plan_action).selectinload(PlanAction.plan),
+            selectinload(Amendment.proposed_by),
+        )
+        .order_by(PlanAction.plan_id, PlanAction.number, Amendment.id)
+    ).scalars()
+    return [
+        ReportAmendment(
+            action=_plan_action_label(a.plan_action),
+            kind=a.kind.label if a.kind else "",
+            text=(a.text or "").strip(),
+            proposed_by=a.proposed_by.full_name if a.proposed_by else "",
+            status=a.status.label if a.status else "",
+        )
+        for a in amendments
+    ]
 
 
 def build_report(meeting: Meeting) -> MinutesReport:
@@ -207,6 +317,8 @@ def build_report(meeting: Meeting) -> MinutesReport:
         )
         for a in meeting_actions(meeting)
     ]
+    report.documents = meeting_documents(meeting)
+    report.amendments = meeting_amendments(meeting)
     nxt = meeting.next_meeting
     if nxt is not None:
         report.next_meeting = NextMeeting(
@@ -251,6 +363,7 @@ def to_markdown(report: MinutesReport) -> str:
     if report.context:
         out += ["### Éléments de contexte", "", report.context, ""]
     out += ["### Échanges et informations", "", report.exchanges or "—", ""]
+    out += _markdown_documents(report)
     out += ["### Décisions", ""]
     out += [f"- {d.text}, délai : {d.deadline}" for d in report.decisions] or ["—"]
     out += ["", "### Actions à venir", ""]
@@ -264,3 +377,24 @@ def to_markdown(report: MinutesReport) -> str:
         if nxt.documents_url:
             out += [f"**Lien documents :** <{nxt.documents_url}>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _quoted(text: str) -> list[str]:
+    """Markdown lines of a quotation (every line, blank ones too, behind "> ")."""
+    return [f"> {line}".rstrip() for line in text.splitlines()]
+
+
+def _markdown_documents(report: MinutesReport) -> list[str]:
+    out: list[str] = []
+    if report.documents:
+        out += ["#### Documents", ""]
+        out += [f"- {d.line}" for d in report.documents]
+        out += [""]
+    for d in report.quoted_documents:
+        out += [f"**{d.title}**{f' — {d.author}' if d.author else ''} :", ""]
+        out += [*_quoted(d.quote), ""]
+    if report.amendments:
+        out += ["#### Amendements examinés", ""]
+        out += [f"- {a.line}" for a in report.amendments]
+        out += [""]
+    return out

@@ -1,0 +1,1 @@
+"""Documents as the secretariat uses them: files and versions, status, circuit."""
