@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from app import create_app
 from app.db import MIGRATIONS_DIR
 from app.extensions import db
+from app.models.search import UNMANAGED_TABLES, include_name
 from tests.conftest import PG_URL, base_config
 
 
@@ -55,7 +56,8 @@ def _drop_database(engine, name: str) -> None:
 
 
 def _tables() -> set[str]:
-    return set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+    names = set(sa.inspect(db.engine).get_table_names())
+    return names - {"alembic_version"} - UNMANAGED_TABLES
 
 
 def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, empty_database_uri):
@@ -76,7 +78,12 @@ def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, empty_database_uri
 
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    "include_name": include_name,
+                },
             )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"

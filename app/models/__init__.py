@@ -46,6 +46,7 @@ from app.models.plans import (
     Plan,
     PlanAction,
 )
+from app.models.search import SearchEntry
 
 __all__ = [
     "User",
@@ -86,6 +87,7 @@ __all__ = [
     "OrganisationKind",
     "Plan",
     "PlanAction",
+    "SearchEntry",
     "TransferOperation",
     "TransferOutcome",
     "UTCDateTime",
