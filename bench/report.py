@@ -288,11 +288,87 @@ WHY = """
 """
 
 
+def load_search_results() -> list[dict]:
+    """bench/out/search-<db>.json (``python -m bench.search``), full set first."""
+    found = []
+    for kind in ("sqlite", "postgresql"):
+        full = r.OUT / f"search-{kind}.json"
+        quick = r.OUT / f"search-{kind}-quick.json"
+        path = full if full.exists() else quick if quick.exists() else None
+        if path:
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def search_section(res: dict) -> list[str]:
+    """Issue 18: global search and list searches against the first pages."""
+    db = DB_LABELS[res["db"]]
+    load = res["load"]
+    lines = [
+        f"## Recherche (issue 18) — {db}{' (jeu réduit --quick)' if res['quick'] else ''}",
+        "",
+        "Généré par `python -m bench.search --db "
+        f"{res['db']}` : index de recherche (FTS5 sur SQLite, tsvector et GIN sur "
+        "PostgreSQL) rempli comme par `cdpl-gestion reindex`"
+        + (
+            f" en {res['index_seconds']:.0f} s"
+            if res.get("index_seconds")
+            else " (jeu de données réutilisé)"
+        )
+        + ".",
+        "",
+        f"- Date : {res['date']} (UTC)",
+        "- Charge moyenne (1, 5, 15 min) avant / après : "
+        + ", ".join(f"{v:.1f}" for v in load["before"])
+        + " / "
+        + ", ".join(f"{v:.1f}" for v in load["after"]),
+        f"- Session : {res['auth']}",
+        "",
+        "| Vue | Page | Médiane (ms) | p95 (ms) | CPU serveur (ms) | Requêtes SQL | Statut |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    pages = res["pages"]
+    for p in pages:
+        lines.append(
+            f"| {p['view']} | {p['kind']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
+            f"{p['cpu_ms']:.1f} | {p['queries'] if p['queries'] is not None else '?'} | "
+            f"{p['status']} |"
+        )
+    lines += ["", "Cibles :", ""]
+    for p in pages:
+        if p["view"] == "recherche":
+            lines.append(
+                f"- Recherche globale, {p['kind']} : médiane ≤ {r.GLOBAL_SEARCH_MS} ms "
+                f"→ {p['median_ms']:.1f} ms, {ok(p['median_ms'] <= r.GLOBAL_SEARCH_MS)} "
+                f"(CPU serveur {p['cpu_ms']:.1f} ms, {p['queries']} requêtes)"
+            )
+    for view in ("member", "meeting", "attendance"):
+        first = next(
+            (p for p in pages if p["view"] == view and p["kind"] == "première page"),
+            None,
+        )
+        found = next(
+            (p for p in pages if p["view"] == view and p["kind"] != "première page"),
+            None,
+        )
+        if first and found:
+            lines.append(
+                f"- Liste {view}, {found['kind']} ≤ première page : médiane "
+                f"{found['median_ms']:.1f} ms contre {first['median_ms']:.1f} ms → "
+                f"{ok(found['median_ms'] <= first['median_ms'])} ; CPU serveur "
+                f"{found['cpu_ms']:.1f} contre {first['cpu_ms']:.1f} ms → "
+                f"{ok(found['cpu_ms'] <= first['cpu_ms'])}"
+            )
+    return lines + [""]
+
+
 def write_report() -> Path:
     results = load_results()
     lines = [HEADER]
     for res in results:
         lines += section(res)
+    for res in load_search_results():
+        lines += search_section(res)
     lines.append(WHY)
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
