@@ -336,7 +336,7 @@ def search_section(res: dict) -> list[str]:
         )
     lines += ["", "Cibles :", ""]
     for p in pages:
-        if p["view"] == "recherche":
+        if p["view"] == "recherche" and "sans cible" not in p["kind"]:
             lines.append(
                 f"- Recherche globale, {p['kind']} : médiane ≤ {r.GLOBAL_SEARCH_MS} ms "
                 f"→ {p['median_ms']:.1f} ms, {ok(p['median_ms'] <= r.GLOBAL_SEARCH_MS)} "

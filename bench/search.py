@@ -71,6 +71,14 @@ def plan(url: str) -> list[dict]:
             path=f"/admin/recherche/?q={quote(first + ' ' + last)}",
         ),
     ]
+    common = _plain(word)
+    pages.append(
+        dict(
+            view="recherche",
+            kind=f"mot fréquent « {common} » (sans cible)",
+            path=f"/admin/recherche/?q={quote(common)}",
+        )
+    )
     lists = {
         "member": last,
         "meeting": _plain(word),

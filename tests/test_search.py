@@ -399,3 +399,15 @@ def test_number_and_attendance_are_not_confused(demo):
         sa.select(PlanAction).where(PlanAction.number == 12)
     ).scalar_one()
     assert ids(demo, "12", "plan_action") == {pa.id}
+
+
+def test_a_type_with_many_matches_shows_its_newest(demo, make_member, monkeypatch):
+    from app.search import engine
+
+    older = make_member(first_name="Anne", last_name="Kerlann")
+    newer = make_member(first_name="Paul", last_name="Kerlann")
+    monkeypatch.setattr(engine, "RANK_LIMIT", 1)
+    results = search(demo.session, "kerlann", types())
+    (group,) = results.groups
+    assert group.total == 2
+    assert [hit.record_id for hit in group.hits] == [newer.id, older.id]

@@ -28,6 +28,10 @@ from app.search.registry import IndexSpec, spec_for_type
 ENTRY = SearchEntry.__table__
 #: Results shown per record type in the global search.
 PER_TYPE = 5
+#: Above this many matches of one type, that type shows its newest matches:
+#: ranking every one ("réunion" in 20,000 meetings) would cost more than the
+#: page may take.
+RANK_LIMIT = 1000
 #: Characters of context around the first match in an extract.
 EXTRACT_CHARS = 160
 
@@ -147,8 +151,34 @@ class Results:
         return sum(g.total for g in self.groups)
 
 
+def _matching(session, query: Query):
+    """The condition on ``search_entry`` rows matching ``query``."""
+    if _dialect(session) == "sqlite":
+        return ENTRY.c.id.in_(entry_ids(session, query))
+    return _pg_match(query)
+
+
+def _counts(session, query: Query, types: list[str]) -> dict[str, int]:
+    stmt = (
+        sa.select(ENTRY.c.record_type, sa.func.count())
+        .where(_matching(session, query), ENTRY.c.record_type.in_(types))
+        .group_by(ENTRY.c.record_type)
+    )
+    return dict(session.execute(stmt).all())
+
+
+def _newest(session, query: Query, record_type: str, per_type: int):
+    stmt = (
+        sa.select(ENTRY.c.record_type, ENTRY.c.record_id, ENTRY.c.title, ENTRY.c.body)
+        .where(ENTRY.c.record_type == record_type, _matching(session, query))
+        .order_by(ENTRY.c.record_id.desc())
+        .limit(per_type)
+    )
+    return session.execute(stmt).all()
+
+
 def _ranked(session, query: Query, types: list[str], per_type: int):
-    """(record_type, record_id, title, body, total) of the best entries of each type."""
+    """(record_type, record_id, title, body) of the best entries of each type."""
     columns = (ENTRY.c.record_type, ENTRY.c.record_id, ENTRY.c.title, ENTRY.c.body)
     if _dialect(session) == "sqlite":
         # bm25() is only allowed in the query on the FTS table itself, not in a
@@ -176,7 +206,6 @@ def _ranked(session, query: Query, types: list[str], per_type: int):
             order_by=(scored.c.score, scored.c.record_id),
         )
         .label("position"),
-        sa.func.count().over(partition_by=scored.c.record_type).label("total"),
     ).subquery()
     stmt = (
         sa.select(ranked)
@@ -211,17 +240,22 @@ def search(
 
     Groups come in the order of ``types`` (only those with results); inside a
     group, records whose declared number equals a number query ("action 12")
-    first, then by relevance.
+    first, then by relevance (newest first for a type with more than
+    RANK_LIMIT matches).
     """
     query = text if isinstance(text, Query) else parse(text)
     results = Results(query=query)
     if query.empty or not types:
         return results
+    totals = _counts(session, query, types)
+    ranked = [t for t in types if 0 < totals.get(t, 0) <= RANK_LIMIT]
     rows: dict[str, list] = {}
-    totals: dict[str, int] = {}
-    for row in _ranked(session, query, types, per_type):
-        rows.setdefault(row.record_type, []).append(row)
-        totals[row.record_type] = row.total
+    if ranked:
+        for row in _ranked(session, query, ranked, per_type):
+            rows.setdefault(row.record_type, []).append(row)
+    for record_type in types:
+        if totals.get(record_type, 0) > RANK_LIMIT:
+            rows[record_type] = _newest(session, query, record_type, per_type)
     for record_type in types:
         spec = spec_for_type(record_type)
         if spec is None:

@@ -100,12 +100,23 @@ def spec_for(model: type) -> IndexSpec | None:
     return spec
 
 
+_ordered: dict[frozenset, list[IndexSpec]] = {}
+
+
 def indexed_models() -> list[IndexSpec]:
     """Every searchable model, in the order of the metadata's tables."""
-    order = {t.name: i for i, t in enumerate(db.metadata.sorted_tables)}
-    specs = [spec_for(m.class_) for m in db.Model.registry.mappers]
-    found = [s for s in specs if s is not None]
-    return sorted(found, key=lambda s: order.get(s.record_type, len(order)))
+    mappers = frozenset(db.Model.registry.mappers)
+    if mappers not in _ordered:
+        # Sorting the metadata's tables costs milliseconds: once per set of
+        # models (tests add throwaway ones).
+        order = {t.name: i for i, t in enumerate(db.metadata.sorted_tables)}
+        specs = [spec_for(m.class_) for m in mappers]
+        found = [s for s in specs if s is not None]
+        _ordered.clear()
+        _ordered[mappers] = sorted(
+            found, key=lambda s: order.get(s.record_type, len(order))
+        )
+    return _ordered[mappers]
 
 
 def spec_for_type(record_type: str) -> IndexSpec | None:
