@@ -153,19 +153,31 @@ class FastSearchMixin:
                 units = [
                     (parse(w), tools.parse_like_term(w)) for w in search.split(" ") if w
                 ]
+            pk = sa.inspect(self.model).primary_key
+            if len(pk) != 1:
+                return super()._apply_search(
+                    query, count_query, joins, count_joins, search
+                )
             clauses = []
             for part, pattern in units:
-                alternatives = []
+                # The keys matching through each record, as a UNION of index
+                # lookups: an OR of IN conditions reads the whole table.
+                keys = []
                 for path, columns in groups.values():
                     spec = spec_for(self._target(path))
                     if spec is None:
                         like = self._matches(columns, pattern, sqlite)
-                        alternatives.append(self._through(path, like, own=False))
-                    elif not part.empty:
-                        alternatives.append(self._indexed(session, path, spec, part))
-                if alternatives:
-                    clauses.append(sa.or_(*alternatives))
-            pk = sa.inspect(self.model).primary_key
+                        keys.append(self._keys(self._through(path, like, own=False)))
+                    elif part.empty:
+                        continue
+                    elif not path:
+                        keys.append(record_ids(session, part, spec.record_type))
+                    else:
+                        keys.append(
+                            self._keys(self._indexed(session, path, spec, part))
+                        )
+                if keys:
+                    clauses.append(pk[0].in_(sa.union(*keys)))
             if len(pk) == 1:
                 # One scan finds the matching keys; the count and the page then
                 # read them by key instead of scanning the table again each.
@@ -179,6 +191,14 @@ class FastSearchMixin:
         if count_query is not None:
             count_query = count_query.filter(*clauses)
         return query, count_query, joins, count_joins
+
+    def _keys(self, condition):
+        """``SELECT id`` of the listed records meeting ``condition``, on an alias
+        (a subquery on the listed table itself would be correlated)."""
+        inner = self.model.__table__.alias("search_keys")
+        (pk,) = sa.inspect(self.model).primary_key
+        adapted = sa.sql.util.ClauseAdapter(inner).traverse(condition)
+        return sa.select(inner.c[pk.name]).where(adapted)
 
     def _indexed(self, session, path, spec, parsed):
         """Records whose ``path`` leads to a searchable record matching ``parsed``."""
