@@ -123,3 +123,73 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(app, db, tmp_path):
         finally:
             other.close()
         conn.rollback()
+
+
+def test_search_migration_indexes_the_records_already_there(
+    tmp_path, empty_database_uri
+):
+    """0014 fills the index from the existing rows as `reindex` would."""
+    from app.models import Member, Organisation, Plan, PlanAction, SearchEntry
+    from app.search import parse, rebuild, search
+
+    app = create_app(
+        base_config(
+            tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_MIGRATE=False
+        )
+    )
+    with app.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision="0008")
+        now = sa.func.current_timestamp()
+        stamps = {"created_at": now, "updated_at": now, "version": 1}
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(Organisation.__table__).values(
+                    id=1, name="Café des Possibles", kind="association", **stamps
+                )
+            )
+            conn.execute(
+                sa.insert(Member.__table__).values(
+                    id=1,
+                    first_name="Solenn",
+                    last_name="Bréhaut",
+                    notes="Bureau",
+                    role="member",
+                    organisation_id=1,
+                    **stamps,
+                )
+            )
+            conn.execute(
+                sa.insert(Plan.__table__).values(
+                    id=1,
+                    name="Schéma Territorial du Numérique",
+                    short_name="STN",
+                    **stamps,
+                )
+            )
+            conn.execute(
+                sa.insert(PlanAction.__table__).values(
+                    id=1,
+                    plan_id=1,
+                    number=12,
+                    title="Recenser les initiatives",
+                    **stamps,
+                )
+            )
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        table = SearchEntry.__table__
+        columns = (table.c.record_type, table.c.record_id, table.c.title, table.c.body)
+
+        def entries():
+            rows = db.session.execute(sa.select(*columns)).all()
+            return {
+                (t, i, " ".join(a.split()), " ".join(b.split())) for t, i, a, b in rows
+            }
+
+        migrated = entries()
+        assert len(migrated) == 4
+        assert search(db.session, parse("brehaut"), ["member"]).total == 1
+        assert search(db.session, parse("action 12"), ["plan_action"]).total == 1
+        rebuild(db.session)
+        assert entries() == migrated
+        db.session.rollback()
+        db.engine.dispose()
