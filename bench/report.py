@@ -322,6 +322,7 @@ def search_section(res: dict) -> list[str]:
         + ", ".join(f"{v:.1f}" for v in load["before"])
         + " / "
         + ", ".join(f"{v:.1f}" for v in load["after"]),
+        f"- Priorité (nice) du banc et du serveur : {res.get('nice', 0)}",
         f"- Session : {res['auth']}",
         "",
         "| Vue | Page | Médiane (ms) | p95 (ms) | CPU serveur (ms) | Requêtes SQL | Statut |",
