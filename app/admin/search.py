@@ -26,10 +26,10 @@ from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoade
 from app.search import parse, record_ids
 from app.search.registry import spec_for
 
-#: Searches matching at most this many records are resolved to keys first
-#: (5,000 keys in an IN list cost less than running the search again for the
-#: count and for the page: 40 ms instead of 78 ms for 2,174 of 20,000 meetings).
-SEARCH_PREFETCH_MAX = 5000
+#: Searches matching at most this many records are resolved to keys first.
+#: (5,000 was tried for broad words: faster on SQLite, three times the
+#: application's CPU on PostgreSQL, which binds every key of the IN lists.)
+SEARCH_PREFETCH_MAX = 2000
 
 
 class FastAjaxModelLoader(QueryAjaxModelLoader):
