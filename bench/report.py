@@ -239,7 +239,8 @@ def targets(res: dict) -> list[str]:
 
 HEADER = """# Performances à 100 fois la taille du conseil
 
-Généré par `python -m bench.run --db sqlite` puis `--db postgresql` (issue 8) ;
+Généré par `python -m bench.run --db sqlite` puis `--db postgresql` (issue 8),
+et `python -m bench.search` pour la section « Recherche » (issue 18) ;
 ne pas modifier à la main. Le banc construit, avec les modèles de l'application,
 20 000 membres, 200 structures, 100 groupes de travail et leurs participations,
 20 000 réunions, 400 000 présences, 20 000 décisions, 50 000 actions,
@@ -268,10 +269,28 @@ en protège les mesures.
 WHY = """
 ## Cibles manquées : pourquoi
 
-- **Recherches en sous-chaîne** (`LIKE '%texte%'`) sur 20 000 à 100 000 lignes :
-  un index b-tree ne sert pas à chercher au milieu d'un texte, chaque recherche
-  parcourt la table (30 à 130 ms selon la table et la base). Il faudrait un index
-  plein texte ou trigramme (FTS5 pour SQLite, `pg_trgm` pour PostgreSQL) : non fait.
+- **Recherches des listes** : depuis l'issue 18, les listes des fiches
+  cherchables (membres, réunions, présences par leur membre...) interrogent
+  l'index plein texte (FTS5, tsvector + GIN) au lieu de `LIKE '%texte%'`
+  (sections « Recherche » ci-dessus). Restent en `LIKE` les listes des comptes,
+  journaux et abonnements agenda, petites et réservées aux administrateurs.
+- **Cibles de l'issue 18 (recherche)** : mesurées sur une machine chargée
+  (charge moyenne 13 à 15 sur 2 cœurs, voir chaque section), les temps
+  d'horloge n'y sont pas interprétables ; le temps CPU serveur de la recherche
+  globale (12 à 20 ms pour un ou deux mots, une requête SQL de classement
+  quelle que soit la quantité de types) laisse attendre moins de 50 ms sur une
+  machine au repos, sans le prouver. Une recherche de liste fait plus que la
+  première page (consulter l'index, puis compter et lire les fiches trouvées) :
+  en CPU, 1,2 à 1,6 fois la première page pour un nom porté par 237 membres ou
+  5 702 présences ; la cible « pas plus lente que la première page » n'est pas
+  atteinte. Dans le processus (meilleur de 5, `get_list` seul, SQLite), la
+  recherche « thomas » des membres passe de 19,9 ms (`LIKE`) à 14,4 ms (index),
+  celle des présences reste à 8,7 ms ; « preparation » dans les réunions
+  trouvait 0 fiche avec `LIKE` (accents) et en trouve 2 174 en 40 à 55 ms.
+- **Recherche d'un mot fréquent** (un mot présent dans 10 % des réunions) : la
+  liste doit compter et trier des milliers de fiches trouvées ; l'index les
+  trouve en quelques millisecondes, mais la recherche reste plus chère que la
+  première page, qui ne lit que 50 lignes.
 - **Filtres peu sélectifs combinés à un tri** (par exemple « Présence =
   Présent·e » sur 400 000 lignes, « Rôle au conseil = Membre ») : la base lit
   l'index du filtre puis trie des centaines de milliers de lignes ; seuls
