@@ -35,6 +35,7 @@ from app.extensions import db as database
 from app.history import init_history
 from app.mail import init_mail
 from app.perf import init_perf
+from app.search import init_search
 from app.web import register_web
 
 #: Environment variable naming the instance folder (database, secret key, backups).
@@ -100,6 +101,7 @@ def create_app(
     database.init_app(app)
     init_history(app)
     init_mail(app)
+    init_search(app)
     migrate.init_app(app, database, directory=MIGRATIONS_DIR)
     babel.init_app(
         app,

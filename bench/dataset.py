@@ -138,6 +138,7 @@ def build(url: str, quick: bool = False, log=print) -> dict:
     """Recreate the database at ``url`` and fill it; return counts and timings."""
     from app import create_app
     from app.extensions import db
+    from app.search import rebuild
 
     counts = scaled(quick)
     started = time.perf_counter()
@@ -149,6 +150,13 @@ def build(url: str, quick: bool = False, log=print) -> dict:
         with engine.begin() as conn:
             builder = Builder(conn, counts)
             builder.run()
+        # Core inserts skip the index hook: fill the search index as
+        # `cdpl-gestion reindex` does, before the statistics are refreshed.
+        indexed = time.perf_counter()
+        rebuild(db.session)
+        db.session.commit()
+        builder.timings["search_entry"] = time.perf_counter() - indexed
+        with engine.begin() as conn:
             finish_database(conn, counts)
         engine.dispose()
     total = time.perf_counter() - started

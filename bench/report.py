@@ -239,7 +239,8 @@ def targets(res: dict) -> list[str]:
 
 HEADER = """# Performances à 100 fois la taille du conseil
 
-Généré par `python -m bench.run --db sqlite` puis `--db postgresql` (issue 8) ;
+Généré par `python -m bench.run --db sqlite` puis `--db postgresql` (issue 8),
+et `python -m bench.search` pour la section « Recherche » (issue 18) ;
 ne pas modifier à la main. Le banc construit, avec les modèles de l'application,
 20 000 membres, 200 structures, 100 groupes de travail et leurs participations,
 20 000 réunions, 400 000 présences, 20 000 décisions, 50 000 actions,
@@ -268,10 +269,28 @@ en protège les mesures.
 WHY = """
 ## Cibles manquées : pourquoi
 
-- **Recherches en sous-chaîne** (`LIKE '%texte%'`) sur 20 000 à 100 000 lignes :
-  un index b-tree ne sert pas à chercher au milieu d'un texte, chaque recherche
-  parcourt la table (30 à 130 ms selon la table et la base). Il faudrait un index
-  plein texte ou trigramme (FTS5 pour SQLite, `pg_trgm` pour PostgreSQL) : non fait.
+- **Recherches des listes** : depuis l'issue 18, les listes des fiches
+  cherchables (membres, réunions, présences par leur membre...) interrogent
+  l'index plein texte (FTS5, tsvector + GIN) au lieu de `LIKE '%texte%'`
+  (sections « Recherche » ci-dessus). Restent en `LIKE` les listes des comptes,
+  journaux et abonnements agenda, petites et réservées aux administrateurs.
+- **Cibles de l'issue 18 (recherche)** : mesurées sur une machine chargée
+  (charge moyenne 13 à 15 sur 2 cœurs, voir chaque section), les temps
+  d'horloge n'y sont pas interprétables ; le temps CPU serveur de la recherche
+  globale (12 à 20 ms pour un ou deux mots, une requête SQL de classement
+  quelle que soit la quantité de types) laisse attendre moins de 50 ms sur une
+  machine au repos, sans le prouver. Une recherche de liste fait plus que la
+  première page (consulter l'index, puis compter et lire les fiches trouvées) :
+  en CPU, 1,2 à 1,6 fois la première page pour un nom porté par 237 membres ou
+  5 702 présences ; la cible « pas plus lente que la première page » n'est pas
+  atteinte. Dans le processus (meilleur de 5, `get_list` seul, SQLite), la
+  recherche « thomas » des membres passe de 19,9 ms (`LIKE`) à 14,4 ms (index),
+  celle des présences reste à 8,7 ms ; « preparation » dans les réunions
+  trouvait 0 fiche avec `LIKE` (accents) et en trouve 2 174 en 40 à 55 ms.
+- **Recherche d'un mot fréquent** (un mot présent dans 10 % des réunions) : la
+  liste doit compter et trier des milliers de fiches trouvées ; l'index les
+  trouve en quelques millisecondes, mais la recherche reste plus chère que la
+  première page, qui ne lit que 50 lignes.
 - **Filtres peu sélectifs combinés à un tri** (par exemple « Présence =
   Présent·e » sur 400 000 lignes, « Rôle au conseil = Membre ») : la base lit
   l'index du filtre puis trie des centaines de milliers de lignes ; seuls
@@ -380,6 +399,81 @@ def partial_section(res: dict) -> list[str]:
     return [*lines, ""]
 
 
+def load_search_results() -> list[dict]:
+    """bench/out/search-<db>.json (``python -m bench.search``), full set first."""
+    found = []
+    for kind in ("sqlite", "postgresql"):
+        full = r.OUT / f"search-{kind}.json"
+        quick = r.OUT / f"search-{kind}-quick.json"
+        path = full if full.exists() else quick if quick.exists() else None
+        if path:
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def search_section(res: dict) -> list[str]:
+    """Issue 18: global search and list searches against the first pages."""
+    db = DB_LABELS[res["db"]]
+    load = res["load"]
+    lines = [
+        f"## Recherche (issue 18) — {db}{' (jeu réduit --quick)' if res['quick'] else ''}",
+        "",
+        "Généré par `python -m bench.search --db "
+        f"{res['db']}` : index de recherche (FTS5 sur SQLite, tsvector et GIN sur "
+        "PostgreSQL) rempli comme par `cdpl-gestion reindex`"
+        + (
+            f" en {res['index_seconds']:.0f} s"
+            if res.get("index_seconds")
+            else " (jeu de données réutilisé)"
+        )
+        + ".",
+        "",
+        f"- Date : {res['date']} (UTC)",
+        "- Charge moyenne (1, 5, 15 min) avant / après : "
+        + ", ".join(f"{v:.1f}" for v in load["before"])
+        + " / "
+        + ", ".join(f"{v:.1f}" for v in load["after"]),
+        f"- Priorité (nice) du banc et du serveur : {res.get('nice', 0)}",
+        f"- Session : {res['auth']}",
+        "",
+        "| Vue | Page | Médiane (ms) | p95 (ms) | CPU serveur (ms) | Requêtes SQL | Statut |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    pages = res["pages"]
+    for p in pages:
+        lines.append(
+            f"| {p['view']} | {p['kind']} | {p['median_ms']:.1f} | {p['p95_ms']:.1f} | "
+            f"{p['cpu_ms']:.1f} | {p['queries'] if p['queries'] is not None else '?'} | "
+            f"{p['status']} |"
+        )
+    lines += ["", "Cibles :", ""]
+    for p in pages:
+        if p["view"] == "recherche" and "sans cible" not in p["kind"]:
+            lines.append(
+                f"- Recherche globale, {p['kind']} : médiane ≤ {r.GLOBAL_SEARCH_MS} ms "
+                f"→ {p['median_ms']:.1f} ms, {ok(p['median_ms'] <= r.GLOBAL_SEARCH_MS)} "
+                f"(CPU serveur {p['cpu_ms']:.1f} ms, {p['queries']} requêtes)"
+            )
+    for view in ("member", "meeting", "attendance"):
+        first = next(
+            (p for p in pages if p["view"] == view and p["kind"] == "première page"),
+            None,
+        )
+        found = next(
+            (p for p in pages if p["view"] == view and p["kind"] != "première page"),
+            None,
+        )
+        if first and found:
+            lines.append(
+                f"- Liste {view}, {found['kind']} ≤ première page : médiane "
+                f"{found['median_ms']:.1f} ms contre {first['median_ms']:.1f} ms → "
+                f"{ok(found['median_ms'] <= first['median_ms'])} ; CPU serveur "
+                f"{found['cpu_ms']:.1f} contre {first['cpu_ms']:.1f} ms → "
+                f"{ok(found['cpu_ms'] <= first['cpu_ms'])}"
+            )
+    return lines + [""]
+
+
 def write_report() -> Path:
     results = load_results()
     lines = [HEADER]
@@ -388,6 +482,8 @@ def write_report() -> Path:
     lines += formats_section()
     for res in load_partial_results():
         lines += partial_section(res)
+    for res in load_search_results():
+        lines += search_section(res)
     lines.append(WHY)
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.models.search import include_name
+
 config = context.config
 
 # Keep the application's own loggers alive when migrations run inside the app.
@@ -63,6 +65,8 @@ def run_migrations_online():
     conf_args.setdefault("render_as_batch", True)
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_item", render_item)
+    # The search index's full-text structures are not in the metadata.
+    conf_args.setdefault("include_name", include_name)
 
     with get_engine().connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

@@ -36,6 +36,7 @@ SUBCOMMANDS = [
     ["backup"],
     ["restore"],
     ["send-mail"],
+    ["reindex"],
     ["db"],
     ["db", "upgrade"],
     ["db", "downgrade"],

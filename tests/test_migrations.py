@@ -11,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from app import create_app
 from app.db import MIGRATIONS_DIR, current_and_head
 from app.extensions import db
 from app.models import Member, Organisation
+from app.models.search import UNMANAGED_TABLES, include_name
 from tests.conftest import PG_URL, base_config
 
 
@@ -56,7 +58,8 @@ def _drop_database(engine, name: str) -> None:
 
 
 def _tables() -> set[str]:
-    return set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+    names = set(sa.inspect(db.engine).get_table_names())
+    return names - {"alembic_version"} - UNMANAGED_TABLES
 
 
 def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, empty_database_uri):
@@ -77,7 +80,12 @@ def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, empty_database_uri
 
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    "include_name": include_name,
+                },
             )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
@@ -150,3 +158,84 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(app, db, tmp_path):
         finally:
             other.close()
         conn.rollback()
+
+
+def test_search_migration_indexes_the_records_already_there(
+    tmp_path, empty_database_uri
+):
+    """0014 fills the index from the existing rows as `reindex` would."""
+    from app.models import SearchEntry
+    from app.search import parse, rebuild, search
+
+    app = create_app(
+        base_config(
+            tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_MIGRATE=False
+        )
+    )
+    with app.app_context():
+        # The schema just before the search index, whatever came before it.
+        before = (
+            ScriptDirectory.from_config(
+                flask_migrate.Migrate().get_config(MIGRATIONS_DIR)
+            )
+            .get_revision("0014")
+            .down_revision
+        )
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision=before)
+        now = sa.func.current_timestamp()
+        stamps = {"created_at": now, "updated_at": now, "version": 1}
+        with db.engine.begin() as conn:
+            # Tables as that revision has them (the models may hold later columns).
+            old = sa.MetaData()
+            old.reflect(conn, only=["organisation", "member", "plan", "plan_action"])
+            conn.execute(
+                sa.insert(old.tables["organisation"]).values(
+                    id=1, name="Café des Possibles", kind="association", **stamps
+                )
+            )
+            conn.execute(
+                sa.insert(old.tables["member"]).values(
+                    id=1,
+                    first_name="Solenn",
+                    last_name="Bréhaut",
+                    notes="Bureau",
+                    role="member",
+                    organisation_id=1,
+                    **stamps,
+                )
+            )
+            conn.execute(
+                sa.insert(old.tables["plan"]).values(
+                    id=1,
+                    name="Schéma Territorial du Numérique",
+                    short_name="STN",
+                    **stamps,
+                )
+            )
+            conn.execute(
+                sa.insert(old.tables["plan_action"]).values(
+                    id=1,
+                    plan_id=1,
+                    number=12,
+                    title="Recenser les initiatives",
+                    **stamps,
+                )
+            )
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        table = SearchEntry.__table__
+        columns = (table.c.record_type, table.c.record_id, table.c.title, table.c.body)
+
+        def entries():
+            rows = db.session.execute(sa.select(*columns)).all()
+            return {
+                (t, i, " ".join(a.split()), " ".join(b.split())) for t, i, a, b in rows
+            }
+
+        migrated = entries()
+        assert len(migrated) == 4
+        assert search(db.session, parse("brehaut"), ["member"]).total == 1
+        assert search(db.session, parse("action 12"), ["plan_action"]).total == 1
+        rebuild(db.session)
+        assert entries() == migrated
+        db.session.rollback()
+        db.engine.dispose()

@@ -12,6 +12,7 @@ from app.admin.actions import ActionView
 from app.admin.base import SecuredModelView
 from app.admin.calendar import CalendarTokenView
 from app.admin.documents import DocumentVersionView, DocumentView, TransmissionView
+from app.admin.finder import SearchView
 from app.admin.imports import DumpView, ImportView, TransferLogView
 from app.admin.journal import JournalView
 from app.admin.mail import OutboxMessageView
@@ -109,6 +110,9 @@ def register_views(admin: Admin) -> None:
     admin.add_view(IndicatorView(m.Indicator, category=PLANS, endpoint="indicator"))
     admin.add_view(
         MeasurementView(m.Measurement, category=PLANS, endpoint="measurement")
+    )
+    admin.add_view(
+        SearchView(name="Recherche", endpoint="search", url="/admin/recherche")
     )
     admin.add_view(ImportView(name="Importer", category=DATA, endpoint="imports"))
     admin.add_view(DumpView(name="Sauvegarde complète", category=DATA, endpoint="dump"))

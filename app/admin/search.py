@@ -1,34 +1,61 @@
-"""Searches and pickers that stay fast on large tables (issue 8).
+"""List searches and pickers: the search index first, fast fallbacks otherwise.
 
-- a search on a related record's column (``member.last_name`` in the
-  attendance list) becomes ``member_id IN (SELECT id FROM member WHERE ...)``
-  instead of an outer join: the database searches the 20,000 members once and
-  then uses the foreign-key index, instead of joining all 400,000 attendance
-  rows to test each one; all the words go into that one subquery when every
-  searched column is on the same record;
+- a list whose searched columns belong to searchable records (members,
+  meetings, their groups... see ``app.search.registry``) asks the index
+  (issue 18): case and accents ignored, word prefixes, every word required,
+  phrases in quotes; the record's searchable fields are what is searched,
+  the same as the global search's "voir tout";
+- a search on a related record (``member.last_name`` in the attendance list)
+  becomes ``member_id IN (...)`` instead of an outer join: the database
+  searches the 20,000 members once and then uses the foreign-key index,
+  instead of joining all 400,000 attendance rows to test each one (issue 8);
 - when at most SEARCH_PREFETCH_MAX records match, their keys are fetched once
   and the count and the page read them by key (one scan instead of two);
-- on SQLite, ``x LIKE p`` replaces Flask-Admin's ``lower(CAST(x)) LIKE
-  lower(p)``: same meaning there (both fold ASCII case only), four times
-  cheaper; the search-as-you-type pickers get the same treatment.
+- records outside the index keep a substring search; on SQLite ``x LIKE p``
+  replaces Flask-Admin's ``lower(CAST(x)) LIKE lower(p)``: same meaning there
+  (both fold ASCII case only), four times cheaper.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import flash, has_request_context
 from flask_admin.contrib.sqla import tools
 from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoader
 
+from app.search import parse, record_ids
+from app.search.registry import spec_for
+
 #: Searches matching at most this many records are resolved to keys first.
+#: (5,000 was tried for broad words: faster on SQLite, three times the
+#: application's CPU on PostgreSQL, which binds every key of the IN lists.)
 SEARCH_PREFETCH_MAX = 2000
 
 
 class FastAjaxModelLoader(QueryAjaxModelLoader):
-    """Search-as-you-type picker; on SQLite, ``x LIKE p`` (same meaning, see
-    ``FastListMixin._matches``) instead of ``lower(CAST(x)) LIKE lower(p)``."""
+    """Search-as-you-type picker: the index for searchable records; on SQLite,
+    ``x LIKE p`` (same meaning, see ``FastSearchMixin._matches``) otherwise."""
 
     def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
         session = getattr(self.session, "session", self.session)
+        spec = spec_for(self.model)
+        if spec is not None:
+            query = self.get_query()
+            parsed = parse(term)
+            if not parsed.empty:
+                pk = sa.inspect(self.model).primary_key[0]
+                query = query.filter(
+                    pk.in_(record_ids(session, parsed, spec.record_type))
+                )
+            if self.filters:
+                # As Flask-Admin writes them: SQL text on the model's table.
+                table = self.model.__tablename__.lower()
+                query = query.filter(
+                    *[sa.text(f"{table}.{value}") for value in self.filters]
+                )
+            if self.order_by:
+                query = query.order_by(self.order_by)
+            return query.offset(offset).limit(limit).all()
         fields = self._cached_fields
         if (
             session.get_bind().dialect.name != "sqlite"
@@ -75,6 +102,10 @@ class FastSearchMixin:
                 return False
         return True
 
+    def _target(self, path):
+        """The model a search path ends on (the listed model for its own columns)."""
+        return path[-1].property.mapper.class_ if path else self.model
+
     def _apply_search(self, query, count_query, joins, count_joins, search):
         fields = getattr(self, "_search_fields", None) or []
         if not all(self._semi_joinable(path) for _field, path in fields):
@@ -85,34 +116,70 @@ class FastSearchMixin:
         for field, path in fields:
             key = tuple(str(attr) for attr in path)
             groups.setdefault(key, (list(path), []))[1].append(field)
+        indexed = any(spec_for(self._target(path)) for path, _ in groups.values())
+        parsed = parse(search) if indexed else None
+        if parsed is not None and parsed.hint and has_request_context():
+            flash(parsed.hint, "info")
         terms = [tools.parse_like_term(t) for t in search.split(" ") if t]
-        if not terms:
+        if (parsed is not None and parsed.empty) or not terms:
             return query, count_query, joins, count_joins
+
         if len(groups) == 1:
             # Every field is on the same record (often a related one): all terms
             # go into one condition, hence at most one subquery.
             ((path, columns),) = groups.values()
-            condition = sa.and_(
-                *[self._matches(columns, pattern, sqlite) for pattern in terms]
-            )
-            clauses = [
-                self._prefetched(session, path, condition) if len(path) <= 1 else None
-            ]
-            if clauses[0] is None:
-                clauses = [self._through(path, condition)]
-        else:
-            clauses = [
-                sa.or_(
-                    *[
-                        self._through(
-                            path, self._matches(columns, pattern, sqlite), own=False
-                        )
-                        for path, columns in groups.values()
-                    ]
+            spec = spec_for(self._target(path))
+            if spec is not None:
+                clauses = [
+                    self._prefetched_ids(session, path, spec, parsed)
+                    if len(path) <= 1
+                    else None
+                ]
+                if clauses[0] is None:
+                    clauses = [self._indexed(session, path, spec, parsed)]
+            else:
+                like = sa.and_(
+                    *[self._matches(columns, pattern, sqlite) for pattern in terms]
                 )
-                for pattern in terms
-            ]
+                clauses = [
+                    self._prefetched(session, path, like) if len(path) <= 1 else None
+                ]
+                if clauses[0] is None:
+                    clauses = [self._through(path, like)]
+        else:
+            # Each word may be in any of the records (a meeting's objective or
+            # its group's name): one condition per word (or phrase).
+            if all(spec_for(self._target(p)) for p, _ in groups.values()):
+                units = [(part, None) for part in parsed.parts()]
+            else:
+                units = [
+                    (parse(w), tools.parse_like_term(w)) for w in search.split(" ") if w
+                ]
             pk = sa.inspect(self.model).primary_key
+            if len(pk) != 1:
+                return super()._apply_search(
+                    query, count_query, joins, count_joins, search
+                )
+            clauses = []
+            for part, pattern in units:
+                # The keys matching through each record, as a UNION of index
+                # lookups: an OR of IN conditions reads the whole table.
+                keys = []
+                for path, columns in groups.values():
+                    spec = spec_for(self._target(path))
+                    if spec is None:
+                        like = self._matches(columns, pattern, sqlite)
+                        keys.append(self._keys(self._through(path, like, own=False)))
+                    elif part.empty:
+                        continue
+                    elif not path:
+                        keys.append(record_ids(session, part, spec.record_type))
+                    else:
+                        keys.append(
+                            self._keys(self._indexed(session, path, spec, part))
+                        )
+                if keys:
+                    clauses.append(pk[0].in_(sa.union(*keys)))
             if len(pk) == 1:
                 # One scan finds the matching keys; the count and the page then
                 # read them by key instead of scanning the table again each.
@@ -126,6 +193,39 @@ class FastSearchMixin:
         if count_query is not None:
             count_query = count_query.filter(*clauses)
         return query, count_query, joins, count_joins
+
+    def _keys(self, condition):
+        """``SELECT id`` of the listed records meeting ``condition``, on an alias
+        (a subquery on the listed table itself would be correlated)."""
+        inner = self.model.__table__.alias("search_keys")
+        (pk,) = sa.inspect(self.model).primary_key
+        adapted = sa.sql.util.ClauseAdapter(inner).traverse(condition)
+        return sa.select(inner.c[pk.name]).where(adapted)
+
+    def _indexed(self, session, path, spec, parsed):
+        """Records whose ``path`` leads to a searchable record matching ``parsed``."""
+        ids = record_ids(session, parsed, spec.record_type)
+        if not path:
+            return sa.inspect(self.model).primary_key[0].in_(ids)
+        rels = [attr.property for attr in path]
+        (local,) = rels[-1].local_columns
+        condition = local.in_(ids)
+        for rel in reversed(rels[:-1]):
+            (local,) = rel.local_columns
+            condition = local.in_(sa.select(rel.mapper.primary_key[0]).where(condition))
+        return condition
+
+    def _prefetched_ids(self, session, path, spec, parsed):
+        """Index matches fetched once when few (see ``_prefetched``), else None."""
+        if path:
+            (column,) = path[0].property.local_columns
+        else:
+            column = sa.inspect(self.model).primary_key[0]
+        ids = record_ids(session, parsed, spec.record_type)
+        found = session.execute(ids.limit(SEARCH_PREFETCH_MAX + 1)).scalars().all()
+        if len(found) > SEARCH_PREFETCH_MAX:
+            return None
+        return column.in_(found)
 
     @staticmethod
     def _matches(columns, pattern: str, sqlite: bool):

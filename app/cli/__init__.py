@@ -21,6 +21,7 @@ from app.cli.mail import register_commands as register_mail_commands
 from app.demo import load_demo
 from app.extensions import db
 from app.models.accounts import User
+from app.search import rebuild
 
 
 @click.command("serve", cls=FrenchCommand)
@@ -104,9 +105,28 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     click.echo(f"Compte administrateur {email} créé.")
 
 
+@click.command("reindex", cls=FrenchCommand)
+@with_database
+def reindex_command() -> None:
+    """Reconstruire l'index de recherche à partir des fiches.
+
+    L'index se tient à jour seul à chaque enregistrement ; la commande sert
+    après une écriture faite hors de l'outil (outil SQL, copie de table) ou
+    quand un nouveau type de fiche devient cherchable.
+    """
+
+    def progress(spec, count):
+        click.echo(f"  {spec.label} : {count}")
+
+    click.echo("Reconstruction de l'index de recherche…")
+    total = rebuild(db.session, log=progress)
+    db.session.commit()
+    click.echo(f"Index de recherche reconstruit : {total} fiches.")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``app.cli`` (``flask --app wsgi`` too)."""
-    for command in (serve_command, demo_command, create_admin_command):
+    for command in (serve_command, demo_command, create_admin_command, reindex_command):
         app.cli.add_command(command)
     register_data_commands(app)  # import-data, dump, load-dump, backup, restore
     register_mail_commands(app)  # send-mail

@@ -19,6 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.search import rebuild as rebuild_index
 
 #: How NULL is written in the CSV files (declared as the schema's missingValues),
 #: so that NULL and the empty string stay distinct.
@@ -112,7 +113,8 @@ def _encode(value) -> str:
 
 
 def dump_tables() -> list[sa.Table]:
-    return list(db.metadata.sorted_tables)
+    """Every table but derived data (the search index, rebuilt on load)."""
+    return [t for t in db.metadata.sorted_tables if not t.info.get("derived")]
 
 
 def write_dump(fh, session=None) -> int:
@@ -240,6 +242,8 @@ def load_dump(fh, session=None, progress=None) -> int:
             for ident, values in pairs:
                 session.execute(table.update().where(pk == ident).values(values))
         _reset_sequences(session, tables)
+        # Core inserts skip the index hook: rebuild it in the same transaction.
+        rebuild_index(session)
         session.commit()
     return total
 

@@ -49,6 +49,11 @@ class Meeting(TimestampMixin, db.Model):
     __tablename__ = "meeting"
     __label__ = "Réunion"
     __label_plural__ = "Réunions"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {
+        "title": ("objective",),
+        "body": ("place", "context", "exchanges"),
+    }
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("group",)
 
@@ -201,6 +206,8 @@ class Decision(TimestampMixin, db.Model):
     __tablename__ = "decision"
     __label__ = "Décision"
     __label_plural__ = "Décisions"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"title": ("text",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(

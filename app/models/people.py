@@ -37,6 +37,8 @@ class Organisation(TimestampMixin, db.Model):
     __tablename__ = "organisation"
     __label__ = "Structure"
     __label_plural__ = "Structures"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"title": ("name",), "body": ("town",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})
@@ -65,6 +67,8 @@ class College(TimestampMixin, db.Model):
     __tablename__ = "college"
     __label__ = "Collège"
     __label_plural__ = "Collèges"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"title": ("name",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), info={"label": "Nom"})
@@ -83,6 +87,11 @@ class Member(TimestampMixin, db.Model):
     __tablename__ = "member"
     __label__ = "Membre"
     __label_plural__ = "Membres"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {
+        "title": ("first_name", "last_name"),
+        "body": ("email", "town", "notes"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(100), info={"label": "Prénom"})
@@ -159,6 +168,8 @@ class WorkingGroup(TimestampMixin, db.Model):
     __tablename__ = "working_group"
     __label__ = "Groupe de travail"
     __label_plural__ = "Groupes de travail"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"title": ("name",), "body": ("description",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})

@@ -61,6 +61,8 @@ class Plan(TimestampMixin, db.Model):
     __tablename__ = "plan"
     __label__ = "Plan suivi"
     __label_plural__ = "Plans suivis"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"title": ("short_name", "name")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})
@@ -100,6 +102,13 @@ class PlanAction(TimestampMixin, db.Model):
     __tablename__ = "plan_action"
     __label__ = "Action du plan"
     __label_plural__ = "Actions des plans"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {
+        "title": ("action {number}", "title"),
+        "body": ("axis",),
+        # "action 12" or "12" lists this action first.
+        "number": "number",
+    }
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("plan",)
 
@@ -159,6 +168,8 @@ class Amendment(TimestampMixin, db.Model):
     __tablename__ = "amendment"
     __label__ = "Amendement"
     __label_plural__ = "Amendements"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"title": ("text",), "body": ("rationale",)}
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("plan_action",)
 
@@ -271,6 +282,11 @@ class Indicator(TimestampMixin, db.Model):
     __tablename__ = "indicator"
     __label__ = "Indicateur"
     __label_plural__ = "Indicateurs"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {
+        "title": ("name",),
+        "body": ("description", "unit", "source"),
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_action_id: Mapped[int | None] = mapped_column(
@@ -324,6 +340,8 @@ class Measurement(TimestampMixin, db.Model):
     __tablename__ = "measurement"
     __label__ = "Mesure"
     __label_plural__ = "Mesures"
+    #: What the search index holds (app/search/registry.py): title fields weigh more.
+    __search_index__ = {"body": ("comment", "source")}
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("indicator",)
 

@@ -1,0 +1,33 @@
+"""One search for every record type, served by an index kept exact (issue 18).
+
+- ``registry``: which models are searchable (their ``__search_index__``);
+- ``query``: what a person typed, as safe words and phrases;
+- ``indexer``: the session hook writing ``search_entry`` in the same
+  transaction as the record, and the full rebuild (``cdpl-gestion reindex``);
+- ``engine``: the database-specific matching (SQLite FTS5, PostgreSQL full
+  text), the global search and its extracts; list searches and pickers use
+  ``record_ids`` (``app.admin.search``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.search.engine import Results, record_ids, search
+from app.search.indexer import install, rebuild
+from app.search.query import Query, parse
+
+__all__ = [
+    "Query",
+    "Results",
+    "init_search",
+    "parse",
+    "rebuild",
+    "record_ids",
+    "search",
+]
+
+
+def init_search(app: Flask) -> None:
+    """Install the index hook (idempotent; shared by every app of the process)."""
+    install()
