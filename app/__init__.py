@@ -28,6 +28,7 @@ from app.db import (
     MIGRATIONS_DIR,
     auto_migrate,
     default_sqlite_uri,
+    init_transactions,
     upgrade_if_needed,
 )
 from app.extensions import babel, csrf, migrate
@@ -97,6 +98,7 @@ def create_app(
         logging.basicConfig(level=logging.INFO)
 
     database.init_app(app)
+    init_transactions(app)
     init_history(app)
     migrate.init_app(app, database, directory=MIGRATIONS_DIR)
     babel.init_app(
