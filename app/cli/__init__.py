@@ -17,6 +17,7 @@ from app.cli.data import register_commands as register_data_commands
 from app.demo import load_demo
 from app.extensions import db
 from app.models.accounts import User
+from app.perf import freeze_startup_heap
 
 
 @click.command("serve", cls=FrenchCommand)
@@ -38,6 +39,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"Base de données : {uri.split('@')[-1]}")
     click.echo(f"cdpl-gestion est prêt : {base_url}/")
+    freeze_startup_heap()
     waitress.serve(app, host=host, port=port, threads=threads, ident="cdpl-gestion")
 
 
