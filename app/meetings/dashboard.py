@@ -10,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import OPEN_ACTION_STATUSES, Action, Meeting, MeetingStatus
-from app.models.meetings import WITHOUT_MINUTES_SQL
 from app.models.base import utcnow
+from app.models.meetings import WITHOUT_MINUTES_SQL
 
 #: Actions due within this many days are listed with the overdue ones.
 DUE_SOON_DAYS = 14
