@@ -29,6 +29,7 @@ from app.exports.audit import current_actor, record
 from app.exports.columns import ExportPlan
 from app.extensions import db
 from app.models.audit import TransferOperation
+from app.perf import release_memory
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ class ExportMixin:
             build = writers.write_xlsx if export_type == "xlsx" else writers.write_ods
             source = all_batches()
             fh, _count = build(plan.headers, plan.kinds, source, self.name)
+            release_memory()  # the workbook is in its temporary file now
         except Exception as exc:
             source.close()
             fail(exc)
@@ -256,6 +258,7 @@ class ExportMixin:
                 return
             finally:
                 chunks.close()
+                release_memory()
             db.session.rollback()  # end the read transaction before logging
             record(
                 TransferOperation.export,
