@@ -49,7 +49,149 @@ def page_ok(page: dict) -> bool | None:
     )
 
 
+SCENARIOS = {
+    "liste": "liste des membres",
+    "fiche": "fiche d'un membre",
+    "mixte": "mixte (liste, fiche, une présence modifiée)",
+}
+
+
+def concurrency_section(res: dict) -> list[str]:
+    """The concurrent runs, the memory figures and the targets of issue 21."""
+    conc = res.get("concurrency")
+    if not conc:
+        return []
+    runs = conc["runs"]
+    lines = [
+        "### Clients concurrents (issue 21)",
+        "",
+        f"- Date : {conc['date']} (UTC) ; charge moyenne avant / après : "
+        f"{', '.join(f'{x:.1f}' for x in conc['load']['before'])} / "
+        f"{', '.join(f'{x:.1f}' for x in conc['load']['after'])} ; "
+        f"priorité (nice) {conc.get('nice', 0)}",
+        "- 8 clients, chacun connecté avec sa session et sa connexion, 10 s par "
+        "scénario ; serveur waitress à 4 fils par processus (`bench/server.py`, "
+        "plusieurs processus : préfourche sur la même socket).",
+        "",
+        "| Processus | Scénario | Requêtes/s | p50 (ms) | p99 (ms) | Erreurs | "
+        "« database is locked » | Écritures confirmées / retrouvées |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        writes = (
+            f"{run['writes_acked']} / {run['writes_found']}"
+            if "writes_acked" in run
+            else "—"
+        )
+        lines.append(
+            f"| {run['workers']} | {SCENARIOS.get(run['scenario'], run['scenario'])} "
+            f"| {run['rps']:.1f} | {run['p50_ms']:.0f} | {run['p99_ms']:.0f} "
+            f"| {run['errors']} | {run['locked']} | {writes} |"
+        )
+    mem = conc["memory"]
+    lines += [
+        "",
+        "### Mémoire du processus (issue 21)",
+        "",
+        f"- Après le démarrage (première réponse) : {mem['after_start_mb']:.0f} Mo ; "
+        f"après connexion, liste des membres et tableau de bord : "
+        f"{mem['after_pages_mb']:.0f} Mo",
+        "- Après chacun des 6 exports CSV des présences : "
+        + ", ".join(
+            f"{e['rss_mb']:.0f} Mo ({e['rows']} lignes, {e['seconds']:.1f} s)"
+            for e in mem["exports"]
+        ),
+        "",
+    ]
+    return lines + ["### Cibles de l'issue 21", ""] + targets_21(res) + [""]
+
+
+def targets_21(res: dict) -> list[str]:
+    runs = {(x["workers"], x["scenario"]): x for x in res["concurrency"]["runs"]}
+    out = []
+    readers = [x for (w, s), x in runs.items() if s in ("liste", "fiche")]
+    worst = max(readers, key=lambda x: x["p99_ms"])
+    flag = all(x["p99_ms"] <= r.CONC_READ_P99_MS and not x["errors"] for x in readers)
+    out.append(
+        f"- 8 lecteurs concurrents : p99 ≤ {r.CONC_READ_P99_MS} ms et aucune erreur "
+        f"(pire : {worst['workers']} processus, {worst['scenario']}, "
+        f"{worst['p99_ms']:.0f} ms, {worst['errors']} erreur(s)) → {ok(flag)}"
+        + ("" if res["db"] == "sqlite" else " (cible posée pour SQLite)")
+    )
+    one, two = runs.get((1, "liste")), runs.get((2, "liste"))
+    if one and two:
+        ratio = two["rps"] / one["rps"] if one["rps"] else 0
+        out.append(
+            f"- 2 processus ≥ {r.CONC_SCALE:g}× les requêtes/s d'un seul (liste) : "
+            f"{one['rps']:.1f} → {two['rps']:.1f} req/s, soit {ratio:.2f}× → "
+            f"{ok(ratio >= r.CONC_SCALE)}"
+        )
+    mixed = [x for (w, s), x in runs.items() if s == "mixte"]
+    lost = sum(x.get("lost_writes", 0) for x in mixed)
+    locked = sum(x["locked"] for x in mixed)
+    errors = sum(x["errors"] for x in mixed)
+    out.append(
+        f"- Lectures et écritures mêlées : {lost} écriture(s) perdue(s), {locked} "
+        f"« database is locked », {errors} erreur(s) → "
+        f"{ok(lost == 0 and locked == 0 and errors == 0)}"
+    )
+    pages = res.get("pages") or []
+    lists = [p for p in pages if is_list(p) and p.get("p99_ms") is not None]
+    if lists:
+        bad = [
+            p for p in lists if p["p99_ms"] > r.ONE_CLIENT_P99_RATIO * p["median_ms"]
+        ]
+        out.append(
+            f"- Un client : p99 ≤ {r.ONE_CLIENT_P99_RATIO:g}× la médiane sur chaque "
+            f"liste ({len(lists) - len(bad)}/{len(lists)}) → {ok(not bad)}"
+            + (
+                " — manquées : "
+                + "; ".join(
+                    f"{p['view']} {p['kind']} ({p['median_ms']:.0f}/"
+                    f"{p['p99_ms']:.0f} ms)"
+                    for p in bad
+                )
+                if bad
+                else ""
+            )
+        )
+    else:
+        out.append("- Un client, p99 ≤ 2× la médiane : non mesuré dans ce passage.")
+    mem = res["concurrency"]["memory"]
+    start = mem["after_start_mb"]
+    peak = max((e["rss_mb"] for e in mem["exports"]), default=start)
+    out.append(
+        f"- Mémoire après démarrage ≤ {r.START_RSS_MB} Mo : {start:.0f} Mo → "
+        f"{ok(start <= r.START_RSS_MB)} ; après 6 exports ≤ "
+        f"{r.EXPORTS_RSS_RATIO:g}× : {peak:.0f} Mo, soit {peak / start:.2f}× → "
+        f"{ok(peak <= r.EXPORTS_RSS_RATIO * start)}"
+    )
+    board = next((p for p in pages if p["view"] == "tableau de bord"), None)
+    if board:
+        out.append(
+            f"- Tableau de bord, médiane ≤ {r.DASHBOARD_MEDIAN_MS} ms : "
+            f"{board['median_ms']:.1f} ms → "
+            f"{ok(board['median_ms'] <= r.DASHBOARD_MEDIAN_MS)}"
+        )
+    for view, django in r.DJANGO_21.items():
+        first = next(
+            (p for p in pages if p["view"] == view and p["kind"] == "première page"),
+            None,
+        )
+        if first:
+            limit = django * r.LIST_VS_DJANGO
+            out.append(
+                f"- Liste {view}, première page ≤ {r.LIST_VS_DJANGO:g}× l'admin "
+                f"Django ({django} ms → {limit:.0f} ms) : {first['median_ms']:.1f} "
+                f"ms, soit {first['median_ms'] / django:.2f}× → "
+                f"{ok(first['median_ms'] <= limit)}"
+            )
+    return out
+
+
 def section(res: dict) -> list[str]:
+    if "pages" not in res:  # only the concurrent part was run
+        return [f"## {DB_LABELS[res['db']]}", ""] + concurrency_section(res)
     m = res["machine"]
     db = DB_LABELS[res["db"]]
     lines = [
@@ -137,6 +279,7 @@ def section(res: dict) -> list[str]:
             f"{cold.get('cpu_s', float('nan')):.2f} s)"
         )
     lines += ["", "### Cibles", ""] + targets(res) + [""]
+    lines += concurrency_section(res)
     return lines
 
 
