@@ -166,9 +166,13 @@ def _pick(url: str) -> tuple[int, list[int]]:
             ids = list(ids)
             meetings = list(
                 conn.execute(
+                    # Working-group meetings: a roster of a few people (a
+                    # plenary's lists every member, thousands at 100x).
                     sa.text(
-                        "SELECT meeting_id FROM attendance WHERE status = 'present' "
-                        "GROUP BY meeting_id ORDER BY meeting_id"
+                        "SELECT a.meeting_id FROM attendance a "
+                        "JOIN meeting m ON m.id = a.meeting_id "
+                        "WHERE a.status = 'present' AND m.group_id IS NOT NULL "
+                        "GROUP BY a.meeting_id ORDER BY a.meeting_id"
                     )
                 ).scalars()
             )
