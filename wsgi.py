@@ -2,8 +2,8 @@
 
 from app import create_app
 from app.auth.setup import announce
-from app.perf import freeze_startup_heap
+from app.perf import ready_to_serve
 
 app = create_app()
 announce(app)  # prints the one-time setup page and token while no account exists
-freeze_startup_heap()  # last: the start-up heap is never collected again
+ready_to_serve()  # last: fewer allocator pools, start-up heap frozen

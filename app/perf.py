@@ -24,6 +24,42 @@ HEADER = "X-Query-Count"
 
 
 _libc: ctypes.CDLL | None | bool = False  # False: not looked up yet
+#: glibc's mallopt() parameter for the number of allocator pools (arenas).
+_M_ARENA_MAX = -8
+#: Two pools: Python's lock lets one thread at a time allocate anyway, while
+#: glibc's default (8 per core) gave each server thread a pool of its own that
+#: kept the memory of the last large export it served.
+MALLOC_ARENAS = 2
+
+
+def _c_library():
+    global _libc
+    if _libc is False:
+        name = ctypes.util.find_library("c")
+        try:
+            _libc = ctypes.CDLL(name) if name else None
+        except OSError:
+            _libc = None
+    return _libc
+
+
+def limit_malloc_arenas() -> bool:
+    """Cap the C allocator's pools (glibc); True when the C library took it.
+
+    To call before the server starts its threads. MALLOC_ARENA_MAX in the
+    environment, when set, wins (glibc reads it first).
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    mallopt = getattr(_c_library(), "mallopt", None)
+    return bool(mallopt is not None and mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
+
+
+def ready_to_serve() -> None:
+    """Tune the process once the app is built, before serving (``wsgi.py``,
+    ``serve``): fewer allocator pools, start-up heap frozen."""
+    limit_malloc_arenas()
+    freeze_startup_heap()
 
 
 def release_memory() -> None:
@@ -34,14 +70,7 @@ def release_memory() -> None:
     ~25 MB per export. ``malloc_trim`` (glibc) returns the free pages at once;
     elsewhere (musl, macOS) this does nothing.
     """
-    global _libc
-    if _libc is False:
-        name = ctypes.util.find_library("c")
-        try:
-            _libc = ctypes.CDLL(name) if name else None
-        except OSError:
-            _libc = None
-    trim = getattr(_libc, "malloc_trim", None)
+    trim = getattr(_c_library(), "malloc_trim", None)
     if trim is not None:
         trim(0)
 

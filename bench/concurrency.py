@@ -36,7 +36,7 @@ from app.config import normalise_database_url
 from bench import dataset
 from bench.auth import login
 from bench.client import Session
-from bench.measure import free_port, measure_export, percentile, rss_kb
+from bench.measure import cpu_seconds, free_port, measure_export, percentile, rss_kb
 
 CLIENTS = 8
 SECONDS = 10.0
@@ -79,6 +79,16 @@ class Server:
         session = Session("127.0.0.1", self.port, timeout=60)
         login(session, env, create_account=create_account)
         return session
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its worker processes."""
+        pids = [self.proc.pid]
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+            pids += [int(x) for x in children.read_text().split()]
+        except OSError:
+            pass
+        return sum(cpu_seconds(pid) for pid in pids)
 
     def locked_errors(self) -> int:
         return self.log.read_text(errors="replace").count("database is locked")
@@ -225,7 +235,12 @@ def run_concurrency(url: str, env: dict, seconds: float = SECONDS, log=print) ->
             for name, actions in scenarios.items():
                 before = _change_log_count(url) if name == "mixte" else None
                 locked_before = server.locked_errors()
+                cpu_before = server.cpu_seconds()
                 result = _run(actions, seconds)
+                cpu = server.cpu_seconds() - cpu_before
+                # Server CPU per request: a figure the load of a shared
+                # machine changes less than the wall-clock ones.
+                result["cpu_ms"] = round(cpu * 1000 / max(result["requests"], 1), 1)
                 result.update(
                     {"scenario": name, "workers": workers, "clients": CLIENTS}
                 )
@@ -242,6 +257,7 @@ def run_concurrency(url: str, env: dict, seconds: float = SECONDS, log=print) ->
                 log(
                     f"  {workers} processus, {name:<6} {result['rps']:6.1f} req/s  "
                     f"p50 {result['p50_ms']:7.1f}  p99 {result['p99_ms']:7.1f} ms  "
+                    f"CPU {result['cpu_ms']:5.1f} ms/req  "
                     f"erreurs {result['errors']}  verrou {result['locked']}"
                     + (
                         f"  écritures {result['writes_acked']}/{result['writes_found']}"
@@ -254,6 +270,45 @@ def run_concurrency(url: str, env: dict, seconds: float = SECONDS, log=print) ->
                 s.close()
         finally:
             server.stop()
+    return results
+
+
+def compare_lock(url: str, env: dict, rounds: int = 2, log=print) -> list:
+    """Member list, 8 clients, 1 process: reads in BEGIN (now) or BEGIN IMMEDIATE
+    (before issue 21), in interleaved rounds under the same machine load."""
+    results = []
+    for round_no in range(rounds):
+        for immediate in (True, False):
+            run_env = dict(env)
+            if immediate:
+                run_env["BENCH_IMMEDIATE_READS"] = "1"
+            log_path = dataset.OUT / "server-compare.log"
+            server = Server(url, run_env, 1, log_path)
+            try:
+                sessions = [server.session(env, False) for _ in range(CLIENTS)]
+                for s in sessions:
+                    s.get("/admin/member/")
+                cpu_before = server.cpu_seconds()
+                result = _run(
+                    [lambda s=s: s.get("/admin/member/").status for s in sessions],
+                    SECONDS,
+                )
+                cpu = server.cpu_seconds() - cpu_before
+                result["cpu_ms"] = round(cpu * 1000 / max(result["requests"], 1), 1)
+                result.update(
+                    round=round_no + 1,
+                    mode="BEGIN IMMEDIATE" if immediate else "BEGIN",
+                    load=os.getloadavg()[0],
+                )
+                for s in sessions:
+                    s.close()
+            finally:
+                server.stop()
+            log(
+                f"  tour {round_no + 1} {result['mode']:<16} {result['rps']:6.1f} "
+                f"req/s  p50 {result['p50_ms']:7.1f}  p99 {result['p99_ms']:7.1f} ms"
+            )
+            results.append(result)
     return results
 
 

@@ -73,9 +73,10 @@ def concurrency_section(res: dict) -> list[str]:
         "scénario ; serveur waitress à 4 fils par processus (`bench/server.py`, "
         "plusieurs processus : préfourche sur la même socket).",
         "",
-        "| Processus | Scénario | Requêtes/s | p50 (ms) | p99 (ms) | Erreurs | "
-        "« database is locked » | Écritures confirmées / retrouvées |",
-        "|---:|---|---:|---:|---:|---:|---:|---|",
+        "| Processus | Scénario | Requêtes/s | p50 (ms) | p99 (ms) | CPU serveur "
+        "(ms/req.) | Erreurs | « database is locked » | Écritures confirmées / "
+        "retrouvées |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         writes = (
@@ -86,6 +87,7 @@ def concurrency_section(res: dict) -> list[str]:
         lines.append(
             f"| {run['workers']} | {SCENARIOS.get(run['scenario'], run['scenario'])} "
             f"| {run['rps']:.1f} | {run['p50_ms']:.0f} | {run['p99_ms']:.0f} "
+            f"| {run.get('cpu_ms', float('nan')):.1f} "
             f"| {run['errors']} | {run['locked']} | {writes} |"
         )
     mem = conc["memory"]
@@ -103,6 +105,27 @@ def concurrency_section(res: dict) -> list[str]:
         ),
         "",
     ]
+    compared = conc.get("compare") or []
+    if compared:
+        lines += [
+            "### Liste des membres, 8 clients, 1 processus : lectures avant / après",
+            "",
+            "Même machine, même charge, tours alternés : le serveur du banc ouvre "
+            "les transactions des lectures comme avant l'issue 21 (`BEGIN "
+            "IMMEDIATE`, variable `BENCH_IMMEDIATE_READS`) ou comme maintenant "
+            "(`BEGIN`).",
+            "",
+            "| Tour | Lectures | Requêtes/s | p50 (ms) | p99 (ms) | CPU serveur "
+            "(ms/req.) | Erreurs | Charge (1 min) |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for x in compared:
+            lines.append(
+                f"| {x['round']} | `{x['mode']}` | {x['rps']:.1f} | {x['p50_ms']:.0f} "
+                f"| {x['p99_ms']:.0f} | {x['cpu_ms']:.1f} | {x['errors']} "
+                f"| {x['load']:.1f} |"
+            )
+        lines.append("")
     return lines + ["### Cibles de l'issue 21", ""] + targets_21(res) + [""]
 
 

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from bench import dataset
 from bench.auth import login
 from bench.client import Session
-from bench.concurrency import run_concurrency, run_memory
+from bench.concurrency import compare_lock, run_concurrency, run_memory
 from bench.measure import (
     cold_start,
     free_port,
@@ -80,12 +80,17 @@ def run_concurrent_part(kind: str, quick: bool, url: str | None) -> dict:
     concurrent = run_concurrency(url, env)
     print("Mémoire…", flush=True)
     memory = run_memory(url, env)
+    compared = []
+    if kind == "sqlite":
+        print("Lectures en BEGIN IMMEDIATE (avant) / BEGIN (après)…", flush=True)
+        compared = compare_lock(url, env)
     result["concurrency"] = {
         "date": started_at.isoformat(timespec="seconds"),
         "load": {"before": load_before, "after": os.getloadavg()},
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "runs": concurrent,
         "memory": memory,
+        "compare": compared,
     }
     OUT.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))

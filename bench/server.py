@@ -6,9 +6,8 @@ One worker: one waitress process with 4 threads, as ``cdpl-gestion serve``.
 Several: the database is migrated once, then WORKERS processes are forked,
 each building its own app and serving the same listening socket with waitress
 (4 threads each), as a pre-forking server (gunicorn) would. Each process
-freezes its start-up heap (``app.perf.freeze_startup_heap``) like the real
-entry points. The query counter (app/perf.py) is switched on through
-CDPL_COUNT_QUERIES=1, which bench/run.py puts in this process's environment.
+tunes itself (``app.perf.ready_to_serve``) like the real entry points.
+The query counter (app/perf.py) is switched on through CDPL_COUNT_QUERIES=1, which bench/run.py puts in this process's environment.
 """
 
 from __future__ import annotations
@@ -21,16 +20,21 @@ import sys
 import waitress
 
 from app import create_app
+from app import db as app_db
 from app.extensions import db
-from app.perf import freeze_startup_heap
+from app.perf import ready_to_serve
 from bench.dataset import app_config
 
 THREADS = 4
 
 
 def _serve(url: str, migrate: bool, **where) -> None:
+    if os.environ.get("BENCH_IMMEDIATE_READS"):
+        # The behaviour before issue 21, for a side-by-side comparison
+        # (bench/concurrency.py compare): every transaction takes the lock.
+        app_db.request_only_reads = lambda: False
     app = create_app(app_config(url, AUTO_MIGRATE=migrate))
-    freeze_startup_heap()
+    ready_to_serve()
     waitress.serve(
         app,
         threads=THREADS,

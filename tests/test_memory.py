@@ -17,6 +17,12 @@ def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():
         gc.unfreeze()
 
 
+def test_allocator_pools_capped_on_glibc(monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    libc = perf._c_library()
+    assert perf.limit_malloc_arenas() is bool(libc and hasattr(libc, "mallopt"))
+
+
 def test_release_memory_finds_the_c_allocator():
     perf.release_memory()  # must never fail, whatever the C library
     assert perf._libc is None or hasattr(perf._libc, "malloc_trim")

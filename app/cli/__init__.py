@@ -17,7 +17,7 @@ from app.cli.data import register_commands as register_data_commands
 from app.demo import load_demo
 from app.extensions import db
 from app.models.accounts import User
-from app.perf import freeze_startup_heap
+from app.perf import ready_to_serve
 
 
 @click.command("serve", cls=FrenchCommand)
@@ -39,7 +39,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(f"Base de données : {uri.split('@')[-1]}")
     click.echo(f"cdpl-gestion est prêt : {base_url}/")
-    freeze_startup_heap()
+    ready_to_serve()
     waitress.serve(app, host=host, port=port, threads=threads, ident="cdpl-gestion")
 
 
