@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from icalendar import Calendar, Event
 
 from app.models import Meeting, MeetingStatus
 from app.models.base import utcnow
 from app.models.meetings import PARIS
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 _STATUS = {
     MeetingStatus.planned: "CONFIRMED",
@@ -39,6 +42,10 @@ def meeting_summary(meeting: Meeting) -> str:
 
 
 def meeting_event(meeting: Meeting) -> Event:
+    # icalendar (~3 MB resident) is loaded by the first calendar served, not
+    # at start-up: few requests are calendar downloads.
+    from icalendar import Event
+
     event = Event()
     event.add("uid", meeting_uid(meeting))
     event.add("dtstamp", meeting.updated_at or utcnow())
@@ -69,6 +76,8 @@ def meeting_event(meeting: Meeting) -> Event:
 
 
 def calendar(meetings: Iterable[Meeting], name: str) -> bytes:
+    from icalendar import Calendar  # loaded where used (see meeting_event)
+
     cal = Calendar()
     org = current_app.config.get("ORG_SHORT_NAME", "CDPL")
     cal.add("prodid", f"-//{org}//cdpl-gestion//FR")
