@@ -7,7 +7,8 @@ Several: the database is migrated once, then WORKERS processes are forked,
 each building its own app and serving the same listening socket with waitress
 (4 threads each), as a pre-forking server (gunicorn) would. Each process
 tunes itself (``app.perf.ready_to_serve``) like the real entry points.
-The query counter (app/perf.py) is switched on through CDPL_COUNT_QUERIES=1, which bench/run.py puts in this process's environment.
+The query counter (app/perf.py) is switched on through CDPL_COUNT_QUERIES=1,
+which bench/run.py puts in this process's environment.
 """
 
 from __future__ import annotations
