@@ -480,27 +480,34 @@ WHY_21 = """
   partager le même temps CPU. Non atteint sur cette machine ; la comparaison
   `BEGIN IMMEDIATE` / `BEGIN` en tours alternés montre ce que le changement de
   transaction apporte à charge égale.
-- **Mémoire après démarrage ≤ 70 Mo** : non atteint (environ 93 Mo). Mesuré en
+- **Mémoire après démarrage ≤ 70 Mo** : non atteint (90 Mo sur SQLite, 101 Mo
+  sur PostgreSQL, dont le pilote psycopg ; 93 Mo avant que icalendar ne soit
+  chargé seulement par le premier agenda servi). Mesuré en
   important chaque bibliothèque seule : Python, Flask, SQLAlchemy et
   Flask-Admin font déjà environ 55 Mo ; Flask-Migrate, Alembic et Mako 11 Mo
   (chargés au démarrage pour vérifier que la base est à jour et pour les
   commandes `db` ; ne les charger que lorsque le schéma est en retard demande
-  de lire les révisions sans Alembic : non fait) ; icalendar 3 Mo, odfpy 2 Mo
-  (chargés par les écrans du compte rendu et de l'agenda) ; le reste est le code
-  de l'application (modèles, vues). zxcvbn et openpyxl n'étaient déjà chargés
-  que là où ils servent.
-- **Mémoire après 6 exports ≤ 1,3×** : non atteint. Chaque fil de waitress
-  avait sa propre réserve de l'allocateur C et gardait la mémoire de son
-  dernier gros export : +25 Mo par export jusqu'au 4ᵉ (4 fils), 204 Mo au
-  total. `malloc_trim` après chaque export (171 Mo) puis deux réserves au plus
-  (`mallopt(M_ARENA_MAX, 2)` au démarrage) réduisent la croissance ; le reste
-  est la fragmentation du tas de Python et des connexions SQLite du pool.
+  de lire les révisions sans Alembic : non fait) ; odfpy 2 Mo (chargé par
+  l'écran du compte rendu) ; le reste est le code de l'application (modèles,
+  vues). zxcvbn et openpyxl n'étaient déjà chargés que là où ils servent.
+- **Mémoire après 6 exports ≤ 1,3×** : atteint sur SQLite (1,28×), pas sur
+  PostgreSQL (1,40×). Chaque fil de waitress avait sa propre réserve de
+  l'allocateur C et gardait la mémoire de son dernier gros export : +25 Mo par
+  export jusqu'au 4ᵉ (4 fils), 93 → 204 Mo sur SQLite. `malloc_trim` après
+  chaque export (171 Mo) puis deux réserves au plus (`mallopt(M_ARENA_MAX, 2)`
+  au démarrage du serveur) ramènent le pic à 116 Mo. Sur PostgreSQL (pilote
+  psycopg, curseur côté serveur), la croissance restante n'a pas été analysée.
 - **Tableau de bord ≤ 30 ms** : ses requêtes SQL passent par des index (réunions
   sans compte rendu : index partiel `ix_meeting_without_minutes` ; actions
   « dès que possible » ouvertes : `ix_action_asap_status`, comptées sur
-  l'index seul, 73 ms → 0,3 ms), et chaque liste est bornée à 10 ou 20 lignes ;
-  le temps restant est surtout le rendu, d'où une médiane au-dessus de la cible
-  sur cette machine chargée (voir le temps CPU).
+  l'index seul, 73 ms → 0,3 ms) et chaque liste est bornée à 10 ou 20 lignes ;
+  sur PostgreSQL, sa requête la plus lente prend 6 ms. Le reste est le rendu
+  et l'attente d'un cœur : 26,5 ms de CPU serveur sur SQLite, mais une médiane
+  d'horloge au-dessus de la cible sur cette machine chargée.
+- **8 lecteurs concurrents, p99 ≤ 0,7 s** : atteint par un processus sur
+  SQLite (liste 604 ms, fiche 335 ms) au dernier passage, pas à 2 processus
+  sous la même charge ; à charge égale, les lectures en `BEGIN` gardent un p99
+  de 1,5 à 1,6 s contre 4,3 à 6,3 s en `BEGIN IMMEDIATE` (tableau ci-dessus).
 - **Listes ≤ 0,5× l'admin Django** : non fait dans ce passage ; le travail par
   ligne (mise en forme, échappement, `url_for`, boutons) n'a pas été repris.
 - **p99 d'un client ≤ 2× la médiane** : le tas du démarrage est désormais sorti
