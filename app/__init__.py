@@ -28,6 +28,7 @@ from app.db import (
     MIGRATIONS_DIR,
     auto_migrate,
     default_sqlite_uri,
+    init_transactions,
     upgrade_if_needed,
 )
 from app.extensions import babel, csrf, migrate
@@ -99,6 +100,7 @@ def create_app(
         logging.basicConfig(level=logging.INFO)
 
     database.init_app(app)
+    init_transactions(app)
     init_history(app)
     init_mail(app)
     init_search(app)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
@@ -12,7 +14,8 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
+from flask import Flask, has_request_context, request
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 
@@ -47,16 +50,104 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
         cur.close()
 
 
+#: Request methods that only read: on SQLite their transactions start deferred.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Execution option forcing the transaction mode of a connection (True: write).
+WRITE_OPTION = "cdpl_write"
+#: Key of ``Connection.info``: did this connection's last BEGIN take the write lock?
+_WRITE_LOCK = "cdpl_write_lock"
+
+
+def request_only_reads() -> bool:
+    """True inside a GET/HEAD/OPTIONS request: its transaction starts deferred.
+
+    Outside a request (command line, tests, bench) every transaction writes.
+    """
+    return has_request_context() and request.method in READ_METHODS
+
+
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
-    """Open SQLite transactions with BEGIN IMMEDIATE.
+    """Open SQLite transactions: plain BEGIN to read, BEGIN IMMEDIATE to write.
 
-    A deferred transaction that reads then writes can fail with "database is
-    locked" when another writer got there first; taking the write lock at the
-    start makes the busy_timeout wait apply instead.
+    A read request's transaction is deferred: it reads a WAL snapshot and never
+    takes the write lock, so readers neither queue behind each other nor behind
+    a writer. Every other transaction (POST requests, commands) takes the write
+    lock at BEGIN: a deferred transaction that reads then writes fails with
+    "database is locked" (busy snapshot) when another writer got there first,
+    while BEGIN IMMEDIATE waits busy_timeout for its turn. A read request never
+    upgrades its transaction: its few writes go through :func:`short_write`.
     """
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.dialect.name != "sqlite":
+        return
+    write = conn.get_execution_options().get(WRITE_OPTION)
+    if write is None:
+        write = not request_only_reads()
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    conn.info[_WRITE_LOCK] = write
+
+
+def _in_read_transaction() -> bool:
+    session = db.session()
+    return (
+        db.engine.dialect.name == "sqlite"
+        and session.in_transaction()
+        and not session.connection().info.get(_WRITE_LOCK)
+    )
+
+
+def end_read_transaction(exc: BaseException | None = None) -> None:
+    """End a read request's deferred transaction with the request.
+
+    Its snapshot must not outlive the request: a later request served in the
+    same application context (the test client's) would read stale rows, and
+    an open snapshot holds back the WAL checkpoint. A transaction that holds
+    the write lock is left to its owner.
+    """
+    if not _in_read_transaction():
+        return
+    if exc is None:
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def init_transactions(app: Flask) -> None:
+    """Register the end of read transactions (see :func:`end_read_transaction`)."""
+    app.teardown_request(end_read_transaction)
+
+
+def session_may_write() -> bool:
+    """Whether ``db.session``'s transaction may write without upgrading a read.
+
+    Always on PostgreSQL; on SQLite when the transaction holds the write lock,
+    or, if none is open yet, when the next one will take it (not a read request).
+    """
+    if db.engine.dialect.name != "sqlite":
+        return True
+    session = db.session()
+    if session.in_transaction():
+        return bool(session.connection().info.get(_WRITE_LOCK))
+    return not request_only_reads()
+
+
+@contextmanager
+def short_write() -> Iterator[Session]:
+    """A session for the few rows a request writes on the side, committed at exit.
+
+    Session touch, security events and export records: in a read request on
+    SQLite they go in a short write transaction of their own, on a second
+    connection (BEGIN IMMEDIATE, so they wait their turn like any writer),
+    never by upgrading the request's read transaction. Elsewhere they join
+    ``db.session``, which is committed at the end of the block as before.
+    """
+    if session_may_write():
+        yield db.session
+        db.session.commit()
+        return
+    engine = db.engine.execution_options(**{WRITE_OPTION: True})
+    with Session(engine) as own, own.begin():
+        yield own
 
 
 def default_sqlite_uri(instance_path: str) -> str:

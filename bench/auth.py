@@ -47,13 +47,19 @@ def create_admin(env: dict[str, str]) -> str:
     )
 
 
-def login(session: Session, env: dict[str, str] | None = None) -> str:
-    """Log ``session`` in if the app has accounts; return what was done (French)."""
+def login(
+    session: Session, env: dict[str, str] | None = None, create_account: bool = True
+) -> str:
+    """Log ``session`` in if the app has accounts; return what was done (French).
+
+    ``create_account=False`` when the bench's administrator already exists
+    (the concurrent clients after the first).
+    """
     page = _login_page(session)
     if page is None:
         return "anonyme (l'application n'a pas encore de page de connexion)"
     path, html = page
-    note = create_admin(dict(env or os.environ))
+    note = create_admin(dict(env or os.environ)) if create_account else ""
     for attrs, inputs in forms(html):
         names = {i.get("name", ""): i for i in inputs}
         password_field = next(

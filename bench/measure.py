@@ -125,6 +125,7 @@ def measure(
         "cpu_ms": round(cpu, 1),
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(percentile(times, 95), 1),
+        "p99_ms": round(percentile(times, 99), 1),
         "queries": max(queries) if queries else None,
         "status": status,
         "bytes": len(response.body),

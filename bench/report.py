@@ -49,7 +49,172 @@ def page_ok(page: dict) -> bool | None:
     )
 
 
+SCENARIOS = {
+    "liste": "liste des membres",
+    "fiche": "fiche d'un membre",
+    "mixte": "mixte (liste, fiche, une présence modifiée)",
+}
+
+
+def concurrency_section(res: dict) -> list[str]:
+    """The concurrent runs, the memory figures and the targets of issue 21."""
+    conc = res.get("concurrency")
+    if not conc:
+        return []
+    runs = conc["runs"]
+    lines = [
+        "### Clients concurrents (issue 21)",
+        "",
+        f"- Date : {conc['date']} (UTC) ; charge moyenne avant / après : "
+        f"{', '.join(f'{x:.1f}' for x in conc['load']['before'])} / "
+        f"{', '.join(f'{x:.1f}' for x in conc['load']['after'])} ; "
+        f"priorité (nice) {conc.get('nice', 0)}",
+        "- 8 clients, chacun connecté avec sa session et sa connexion, 10 s par "
+        "scénario ; serveur waitress à 4 fils par processus (`bench/server.py`, "
+        "plusieurs processus : préfourche sur la même socket).",
+        "",
+        "| Processus | Scénario | Requêtes/s | p50 (ms) | p99 (ms) | CPU serveur "
+        "(ms/req.) | Erreurs | « database is locked » | Écritures confirmées / "
+        "retrouvées |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in runs:
+        writes = (
+            f"{run['writes_acked']} / {run['writes_found']}"
+            if "writes_acked" in run
+            else "—"
+        )
+        lines.append(
+            f"| {run['workers']} | {SCENARIOS.get(run['scenario'], run['scenario'])} "
+            f"| {run['rps']:.1f} | {run['p50_ms']:.0f} | {run['p99_ms']:.0f} "
+            f"| {run.get('cpu_ms', float('nan')):.1f} "
+            f"| {run['errors']} | {run['locked']} | {writes} |"
+        )
+    mem = conc["memory"]
+    lines += [
+        "",
+        "### Mémoire du processus (issue 21)",
+        "",
+        f"- Après le démarrage (première réponse) : {mem['after_start_mb']:.0f} Mo ; "
+        f"après connexion, liste des membres et tableau de bord : "
+        f"{mem['after_pages_mb']:.0f} Mo",
+        "- Après chacun des 6 exports CSV des présences : "
+        + ", ".join(
+            f"{e['rss_mb']:.0f} Mo ({e['rows']} lignes, {e['seconds']:.1f} s)"
+            for e in mem["exports"]
+        ),
+        "",
+    ]
+    compared = conc.get("compare") or []
+    if compared:
+        lines += [
+            "### Liste des membres, 8 clients, 1 processus : lectures avant / après",
+            "",
+            "Même machine, même charge, tours alternés : le serveur du banc ouvre "
+            "les transactions des lectures comme avant l'issue 21 (`BEGIN "
+            "IMMEDIATE`, variable `BENCH_IMMEDIATE_READS`) ou comme maintenant "
+            "(`BEGIN`).",
+            "",
+            "| Tour | Lectures | Requêtes/s | p50 (ms) | p99 (ms) | CPU serveur "
+            "(ms/req.) | Erreurs | Charge (1 min) |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for x in compared:
+            lines.append(
+                f"| {x['round']} | `{x['mode']}` | {x['rps']:.1f} | {x['p50_ms']:.0f} "
+                f"| {x['p99_ms']:.0f} | {x['cpu_ms']:.1f} | {x['errors']} "
+                f"| {x['load']:.1f} |"
+            )
+        lines.append("")
+    return lines + ["### Cibles de l'issue 21", ""] + targets_21(res) + [""]
+
+
+def targets_21(res: dict) -> list[str]:
+    runs = {(x["workers"], x["scenario"]): x for x in res["concurrency"]["runs"]}
+    out = []
+    readers = [x for (w, s), x in runs.items() if s in ("liste", "fiche")]
+    worst = max(readers, key=lambda x: x["p99_ms"])
+    flag = all(x["p99_ms"] <= r.CONC_READ_P99_MS and not x["errors"] for x in readers)
+    out.append(
+        f"- 8 lecteurs concurrents : p99 ≤ {r.CONC_READ_P99_MS} ms et aucune erreur "
+        f"(pire : {worst['workers']} processus, {worst['scenario']}, "
+        f"{worst['p99_ms']:.0f} ms, {worst['errors']} erreur(s)) → {ok(flag)}"
+        + ("" if res["db"] == "sqlite" else " (cible posée pour SQLite)")
+    )
+    one, two = runs.get((1, "liste")), runs.get((2, "liste"))
+    if one and two:
+        ratio = two["rps"] / one["rps"] if one["rps"] else 0
+        out.append(
+            f"- 2 processus ≥ {r.CONC_SCALE:g}× les requêtes/s d'un seul (liste) : "
+            f"{one['rps']:.1f} → {two['rps']:.1f} req/s, soit {ratio:.2f}× → "
+            f"{ok(ratio >= r.CONC_SCALE)}"
+        )
+    mixed = [x for (w, s), x in runs.items() if s == "mixte"]
+    lost = sum(x.get("lost_writes", 0) for x in mixed)
+    locked = sum(x["locked"] for x in mixed)
+    errors = sum(x["errors"] for x in mixed)
+    out.append(
+        f"- Lectures et écritures mêlées : {lost} écriture(s) perdue(s), {locked} "
+        f"« database is locked », {errors} erreur(s) → "
+        f"{ok(lost == 0 and locked == 0 and errors == 0)}"
+    )
+    pages = res.get("pages") or []
+    lists = [p for p in pages if is_list(p) and p.get("p99_ms") is not None]
+    if lists:
+        bad = [
+            p for p in lists if p["p99_ms"] > r.ONE_CLIENT_P99_RATIO * p["median_ms"]
+        ]
+        out.append(
+            f"- Un client : p99 ≤ {r.ONE_CLIENT_P99_RATIO:g}× la médiane sur chaque "
+            f"liste ({len(lists) - len(bad)}/{len(lists)}) → {ok(not bad)}"
+            + (
+                " — manquées : "
+                + "; ".join(
+                    f"{p['view']} {p['kind']} ({p['median_ms']:.0f}/"
+                    f"{p['p99_ms']:.0f} ms)"
+                    for p in bad
+                )
+                if bad
+                else ""
+            )
+        )
+    else:
+        out.append("- Un client, p99 ≤ 2× la médiane : non mesuré dans ce passage.")
+    mem = res["concurrency"]["memory"]
+    start = mem["after_start_mb"]
+    peak = max((e["rss_mb"] for e in mem["exports"]), default=start)
+    out.append(
+        f"- Mémoire après démarrage ≤ {r.START_RSS_MB} Mo : {start:.0f} Mo → "
+        f"{ok(start <= r.START_RSS_MB)} ; après 6 exports ≤ "
+        f"{r.EXPORTS_RSS_RATIO:g}× : {peak:.0f} Mo, soit {peak / start:.2f}× → "
+        f"{ok(peak <= r.EXPORTS_RSS_RATIO * start)}"
+    )
+    board = next((p for p in pages if p["view"] == "tableau de bord"), None)
+    if board:
+        out.append(
+            f"- Tableau de bord, médiane ≤ {r.DASHBOARD_MEDIAN_MS} ms : "
+            f"{board['median_ms']:.1f} ms → "
+            f"{ok(board['median_ms'] <= r.DASHBOARD_MEDIAN_MS)}"
+        )
+    for view, django in r.DJANGO_21.items():
+        first = next(
+            (p for p in pages if p["view"] == view and p["kind"] == "première page"),
+            None,
+        )
+        if first:
+            limit = django * r.LIST_VS_DJANGO
+            out.append(
+                f"- Liste {view}, première page ≤ {r.LIST_VS_DJANGO:g}× l'admin "
+                f"Django ({django} ms → {limit:.0f} ms) : {first['median_ms']:.1f} "
+                f"ms, soit {first['median_ms'] / django:.2f}× → "
+                f"{ok(first['median_ms'] <= limit)}"
+            )
+    return out
+
+
 def section(res: dict) -> list[str]:
+    if "pages" not in res:  # only the concurrent part was run
+        return [f"## {DB_LABELS[res['db']]}", ""] + concurrency_section(res)
     m = res["machine"]
     db = DB_LABELS[res["db"]]
     lines = [
@@ -137,6 +302,7 @@ def section(res: dict) -> list[str]:
             f"{cold.get('cpu_s', float('nan')):.2f} s)"
         )
     lines += ["", "### Cibles", ""] + targets(res) + [""]
+    lines += concurrency_section(res)
     return lines
 
 
@@ -262,6 +428,13 @@ de 2 cœurs peut être partagée avec d'autres travaux (voir la charge moyenne d
 chaque section) : une charge supérieure à 2 allonge les temps d'horloge,
 surtout le p95. L'option `--priority` (nice -10 pour le banc et le serveur)
 en protège les mesures.
+
+Issue 21 : chaque passage se termine par des clients concurrents (8 clients,
+10 s par scénario, 1 puis 2 processus serveur), la mémoire du processus
+(après démarrage, puis après chacun de 6 exports des 400 000 présences) et,
+sur SQLite, une comparaison en tours alternés des lectures en `BEGIN
+IMMEDIATE` (avant) et en `BEGIN` (maintenant) ; `python -m bench.run --db
+sqlite --only-concurrency` ne refait que cette partie (`bench/concurrency.py`).
 
 """
 
@@ -474,6 +647,64 @@ def search_section(res: dict) -> list[str]:
     return lines + [""]
 
 
+WHY_21 = """
+## Issue 21 : cibles manquées et pourquoi
+
+- **Une machine partagée et saturée.** Les cibles de l'issue ont été posées sur
+  une machine au repos ; ces passages ont tourné pendant que d'autres travaux
+  occupaient les 2 cœurs (charge moyenne 11 à 16, voir chaque section ; la
+  boucle brute `sqlite3` + `csv` y prend plus de 5 s contre 1,0 s au repos).
+  Les temps d'horloge en sont multipliés d'autant ; le temps CPU serveur par
+  requête, donné à chaque ligne, l'est beaucoup moins. Les cibles en
+  millisecondes (p99 des lecteurs concurrents, médiane du tableau de bord,
+  listes face à Django) sont donc à remesurer au repos ; elles sont marquées
+  **NON** ici telles que mesurées.
+- **2 processus ≥ 1,5× un seul** : un second processus ne sert plus que s'il
+  trouve un cœur libre. Le verrou ne le bride plus (les lectures ne prennent
+  plus le verrou d'écriture, 0 « database is locked », 0 écriture perdue),
+  mais quand les deux cœurs sont déjà pris par d'autres travaux il ne fait que
+  partager le même temps CPU. Non atteint sur cette machine ; la comparaison
+  `BEGIN IMMEDIATE` / `BEGIN` en tours alternés montre ce que le changement de
+  transaction apporte à charge égale.
+- **Mémoire après démarrage ≤ 70 Mo** : non atteint (90 Mo sur SQLite, 101 Mo
+  sur PostgreSQL, dont le pilote psycopg ; 93 Mo avant que icalendar ne soit
+  chargé seulement par le premier agenda servi). Mesuré en
+  important chaque bibliothèque seule : Python, Flask, SQLAlchemy et
+  Flask-Admin font déjà environ 55 Mo ; Flask-Migrate, Alembic et Mako 11 Mo
+  (chargés au démarrage pour vérifier que la base est à jour et pour les
+  commandes `db` ; ne les charger que lorsque le schéma est en retard demande
+  de lire les révisions sans Alembic : non fait) ; odfpy 2 Mo (chargé par
+  l'écran du compte rendu) ; le reste est le code de l'application (modèles,
+  vues). zxcvbn et openpyxl n'étaient déjà chargés que là où ils servent.
+- **Mémoire après 6 exports ≤ 1,3×** : atteint sur SQLite (1,28×), pas sur
+  PostgreSQL (1,40×). Chaque fil de waitress avait sa propre réserve de
+  l'allocateur C et gardait la mémoire de son dernier gros export : +25 Mo par
+  export jusqu'au 4ᵉ (4 fils), 93 → 204 Mo sur SQLite. `malloc_trim` après
+  chaque export (171 Mo) puis deux réserves au plus (`mallopt(M_ARENA_MAX, 2)`
+  au démarrage du serveur) ramènent le pic à 116 Mo. Sur PostgreSQL (pilote
+  psycopg, curseur côté serveur), la croissance restante n'a pas été analysée.
+- **Tableau de bord ≤ 30 ms** : ses requêtes SQL passent par des index (réunions
+  sans compte rendu : index partiel `ix_meeting_without_minutes` ; actions
+  « dès que possible » ouvertes : `ix_action_asap_status`, comptées sur
+  l'index seul, 73 ms → 0,3 ms) et chaque liste est bornée à 10 ou 20 lignes ;
+  sur PostgreSQL, sa requête la plus lente prend 6 ms. Le reste est le rendu
+  et l'attente d'un cœur : 26,5 ms de CPU serveur sur SQLite, mais une médiane
+  d'horloge au-dessus de la cible sur cette machine chargée.
+- **8 lecteurs concurrents, p99 ≤ 0,7 s** : atteint par un processus sur
+  SQLite (liste 604 ms, fiche 335 ms) au dernier passage, pas à 2 processus
+  sous la même charge ; à charge égale, les lectures en `BEGIN` gardent un p99
+  de 1,5 à 1,6 s contre 4,3 à 6,3 s en `BEGIN IMMEDIATE` (tableau ci-dessus).
+- **Listes ≤ 0,5× l'admin Django** : non fait dans ce passage ; le travail par
+  ligne (mise en forme, échappement, `url_for`, boutons) n'a pas été repris.
+- **p99 d'un client ≤ 2× la médiane** : le tas du démarrage est désormais sorti
+  du ramasse-miettes (`gc.freeze()` dans `wsgi.py`, `serve` et le serveur du
+  banc) : une collecte complète parcourait ~150 000 objets (environ 90 ms au
+  repos selon l'issue, 0,8 s sur cette machine chargée ; 0 ms une fois gelés).
+  Sur 20 requêtes, le p99 est la plus lente : sur une machine à charge 11 à 16
+  c'est surtout l'attente d'un cœur, d'où des listes encore au-delà de 2×.
+"""
+
+
 def write_report() -> Path:
     results = load_results()
     lines = [HEADER]
@@ -485,6 +716,8 @@ def write_report() -> Path:
     for res in load_search_results():
         lines += search_section(res)
     lines.append(WHY)
+    if any(res.get("concurrency") for res in results):
+        lines.append(WHY_21)
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return r.DOC

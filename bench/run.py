@@ -8,8 +8,12 @@ view (first page, a deep page, a search, a filter), details and edit pages,
 the dashboard, a compte rendu page when the app has one, the CSV export of
 every list, the import of 20,000 members when the app has an import, and the
 cold start. SQL queries per request come from the X-Query-Count header
-(app/perf.py). Results are kept in bench/out/results-<db>.json and
+(app/perf.py). Then the concurrent runs and the memory figures
+(bench/concurrency.py). Results are kept in bench/out/results-<db>.json and
 docs/performance.md is rebuilt from every result file present.
+
+``--only-concurrency`` runs only the latter and adds them to the result file
+already there.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from datetime import UTC, datetime
 from bench import dataset
 from bench.auth import login
 from bench.client import Session
+from bench.concurrency import compare_lock, run_concurrency, run_memory
 from bench.measure import (
     cold_start,
     free_port,
@@ -37,6 +42,59 @@ from bench.measure import (
 from bench.pages import plan_pages
 from bench.report import write_report
 from bench.targets import OUT, ROOT
+
+
+def server_env(url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": dataset.BENCH_SECRET,
+            "CDPL_COUNT_QUERIES": "1",
+            "BENCH_URL": url,
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def result_path(kind: str, quick: bool):
+    return OUT / f"results-{kind}{'-quick' if quick else ''}.json"
+
+
+def run_concurrent_part(kind: str, quick: bool, url: str | None) -> dict:
+    """Concurrent clients and memory, added to the existing result file."""
+    url = dataset.database_url(kind, url, quick)
+    built = dataset.ensure(url, quick=quick)
+    path = result_path(kind, quick)
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result.setdefault("db", kind)
+    result.setdefault("url", url.split("@")[-1])
+    result.setdefault("quick", quick)
+    result.setdefault("machine", machine())
+    result.setdefault("dataset", built)
+    env = server_env(url)
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+    print("Clients concurrents…", flush=True)
+    concurrent = run_concurrency(url, env)
+    print("Mémoire…", flush=True)
+    memory = run_memory(url, env)
+    compared = []
+    if kind == "sqlite":
+        print("Lectures en BEGIN IMMEDIATE (avant) / BEGIN (après)…", flush=True)
+        compared = compare_lock(url, env)
+    result["concurrency"] = {
+        "date": started_at.isoformat(timespec="seconds"),
+        "load": {"before": load_before, "after": os.getloadavg()},
+        "nice": os.getpriority(os.PRIO_PROCESS, 0),
+        "runs": concurrent,
+        "memory": memory,
+        "compare": compared,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return result
 
 
 def run(
@@ -62,16 +120,7 @@ def run(
             "exports": [],
             "import": None,
         }
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": dataset.BENCH_SECRET,
-            "CDPL_COUNT_QUERIES": "1",
-            "BENCH_URL": url,
-            "PYTHONPATH": str(ROOT),
-        }
-    )
+    env = server_env(url)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.server", url, str(port)],
@@ -179,13 +228,22 @@ def main(argv: list[str] | None = None) -> None:
         help="run the bench and the server at nice -10 (root), to shield the "
         "measurements from other jobs on a shared machine",
     )
+    parser.add_argument(
+        "--only-concurrency",
+        action="store_true",
+        help="only the concurrent clients and the memory figures (added to the "
+        "existing result file)",
+    )
     args = parser.parse_args(argv)
     if args.priority:
         try:
             os.setpriority(os.PRIO_PROCESS, 0, -10)  # inherited by the server
         except PermissionError:
             print("--priority : droits insuffisants, priorité normale.")
-    run(args.db, args.quick, args.rebuild, args.url, args.only)
+    if not args.only_concurrency:
+        run(args.db, args.quick, args.rebuild, args.url, args.only)
+    if not args.only:
+        run_concurrent_part(args.db, args.quick, args.url)
     if not args.no_doc and not args.only:
         path = write_report()
         print(f"Rapport écrit : {path.relative_to(ROOT)}")

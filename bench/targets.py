@@ -25,3 +25,14 @@ REFERENCES = {
     "attendance": {"django": 118, "flask_admin_untuned": 30},
 }
 DATASETTE_CSV_S = 13.0
+
+#: Targets of issue 21 (concurrency, tail, memory, dashboard).
+CONC_READ_P99_MS = 700
+CONC_SCALE = 1.5
+ONE_CLIENT_P99_RATIO = 2.0
+START_RSS_MB = 70
+EXPORTS_RSS_RATIO = 1.3
+DASHBOARD_MEDIAN_MS = 30
+LIST_VS_DJANGO = 0.5
+#: Django admin's first-page medians as issue 21 measured them (same data).
+DJANGO_21 = {"member": 44, "attendance": 52}

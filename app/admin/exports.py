@@ -29,6 +29,7 @@ from app.exports.columns import ExportPlan
 from app.extensions import db
 from app.models.audit import TransferOperation
 from app.models.base import utcnow
+from app.perf import release_memory
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +96,16 @@ class ExportMixin:
         """Batches of cell rows read from the database as they are written out.
 
         PostgreSQL: a server-side cursor (``stream_results``) on a connection
-        of its own (the request may commit its session meanwhile). SQLite: a pooled DB-API connection of its own in
-        autocommit mode, because the session opens every transaction with
-        BEGIN IMMEDIATE and a long download would hold the write lock; a lone
-        SELECT reads a WAL snapshot without blocking writers.
+        of its own (the request may commit its session meanwhile). SQLite: a
+        pooled DB-API connection of its own in autocommit mode: a lone SELECT
+        reads a WAL snapshot without blocking writers, and nothing the request
+        does with its session (its record of the export) can end it.
         """
         stmt = self.export_query(plan).statement
         finishers = writers.FINISHERS[fmt]
         if db.engine.dialect.name == "sqlite":
-            # End the request's own transaction (opened by the session check at
-            # login time) so that it does not hold the write lock while streaming.
+            # End the request's own transaction (opened by the session check):
+            # no snapshot or lock of the session is kept for a long download.
             db.session.commit()
             raw = db.engine.raw_connection()
             try:
@@ -213,6 +214,7 @@ class ExportMixin:
             build = writers.write_xlsx if export_type == "xlsx" else writers.write_ods
             source = all_batches()
             fh, _count = build(plan.headers, plan.kinds, source, self.name)
+            release_memory()  # the workbook is in its temporary file now
         except Exception as exc:
             source.close()
             fail(exc)
@@ -256,6 +258,7 @@ class ExportMixin:
                 return
             finally:
                 chunks.close()
+                release_memory()
             db.session.rollback()  # end the read transaction before logging
             record(
                 TransferOperation.export,

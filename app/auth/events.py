@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 
+from app.db import short_write
 from app.extensions import db
 from app.models.accounts import SecurityEvent, SecurityEventKind, User
 from app.models.base import utcnow
@@ -58,23 +59,26 @@ def record(
         ip or "-",
         f" detail={detail}" if detail else "",
     )
-    db.session.add(
-        SecurityEvent(
-            at=at,
-            kind=kind,
-            email=email,
-            user_id=user.id if user is not None else None,
-            ip=ip,
-            detail=detail,
-        )
+    event = SecurityEvent(
+        at=at,
+        kind=kind,
+        email=email,
+        user_id=user.id if user is not None else None,
+        ip=ip,
+        detail=detail,
     )
-    if commit:
-        try:
-            db.session.commit()
-        except sa.exc.SQLAlchemyError:
-            # The log line above is kept; a broken database must not hide the page.
-            db.session.rollback()
-            log.exception("Could not store security event %s", kind.name)
+    if not commit:
+        db.session.add(event)  # committed by the caller with its own changes
+        return
+    try:
+        # A read request (access refused on a GET) writes it in a short
+        # transaction of its own instead of upgrading its read transaction.
+        with short_write() as writer:
+            writer.add(event)
+    except sa.exc.SQLAlchemyError:
+        # The log line above is kept; a broken database must not hide the page.
+        db.session.rollback()
+        log.exception("Could not store security event %s", kind.name)
 
 
 def _window_start():

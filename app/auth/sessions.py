@@ -12,6 +12,7 @@ from flask import current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 
+from app.db import short_write
 from app.extensions import db
 from app.models.accounts import AuthSession, User
 from app.models.base import utcnow
@@ -87,13 +88,19 @@ def load_user(user_id: str) -> User | None:
         or user is None
         or not user.active
     ):
-        db.session.delete(row)
-        db.session.commit()
+        # A short transaction of its own: this check runs in every request,
+        # read requests included, whose transaction must stay a read.
+        with short_write() as writer:
+            writer.execute(sa.delete(AuthSession).where(AuthSession.id == row.id))
         session.pop(SESSION_KEY, None)
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+        with short_write() as writer:
+            writer.execute(
+                sa.update(AuthSession)
+                .where(AuthSession.id == row.id)
+                .values(last_seen_at=now)
+            )
     return user
 
 

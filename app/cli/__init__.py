@@ -21,6 +21,7 @@ from app.cli.mail import register_commands as register_mail_commands
 from app.demo import load_demo
 from app.extensions import db
 from app.models.accounts import User
+from app.perf import ready_to_serve
 from app.search import rebuild
 
 
@@ -47,6 +48,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
         app, host=host, port=port, threads=threads, ident="cdpl-gestion"
     )
     click.echo(f"cdpl-gestion est prêt : {base_url}/")
+    ready_to_serve()
     # Stopped by a service manager (SIGTERM) or Ctrl+C: a clean exit, status 0.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from app.db import session_may_write, short_write
 from app.extensions import db
 from app.history.actor import current_actor as history_actor
 from app.models.audit import DataTransfer, TransferOperation, TransferOutcome
@@ -37,9 +38,12 @@ def record(
         details=details,
     )
     try:
-        db.session.rollback()
-        db.session.add(entry)
-        db.session.commit()
+        if session_may_write():
+            db.session.rollback()  # nothing else of the request goes with it
+        # An export is a read request: its record goes in a short write
+        # transaction of its own, never by upgrading the read transaction.
+        with short_write() as writer:
+            writer.add(entry)
     except Exception:
         db.session.rollback()
         log.exception("Could not record %s of %s", operation.name, target)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import OPEN_ACTION_STATUSES, Action, Meeting, MeetingStatus
 from app.models.base import utcnow
+from app.models.meetings import WITHOUT_MINUTES_SQL
 
 #: Actions due within this many days are listed with the overdue ones.
 DUE_SOON_DAYS = 14
@@ -68,21 +69,14 @@ def build_dashboard(limit: int = 10, action_limit: int = 20) -> Dashboard:
         rows = list(db.session.execute(stmt.limit(action_limit)).scalars())
         setattr(board, name, rows)
         board.totals[name] = len(rows) if len(rows) < action_limit else _count(stmt)
-    no_text = sa.or_(
-        Meeting.exchanges.is_(None),
-        sa.func.length(sa.func.trim(Meeting.exchanges)) == 0,
-    )
-    no_context = sa.or_(
-        Meeting.context.is_(None), sa.func.length(sa.func.trim(Meeting.context)) == 0
-    )
     without = (
         sa.select(Meeting)
         .options(selectinload(Meeting.group))
         .where(
+            # The partial index ix_meeting_without_minutes serves this condition.
+            sa.text(WITHOUT_MINUTES_SQL),
             sa.or_(Meeting.status == MeetingStatus.held, Meeting.starts_at < now),
             Meeting.status != MeetingStatus.cancelled,
-            no_text,
-            no_context,
         )
         .order_by(Meeting.starts_at.desc())
     )

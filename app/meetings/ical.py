@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from icalendar import Calendar, Event
 
 from app.models import Meeting, MeetingStatus
 from app.models.base import utcnow
 from app.models.meetings import PARIS
 from app.normalisers import is_web_link, without_control_chars
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 _STATUS = {
     MeetingStatus.planned: "CONFIRMED",
@@ -47,6 +50,10 @@ def default_duration() -> timedelta:
 
 def meeting_event(meeting: Meeting, stamp: datetime | None = None) -> Event:
     """One VEVENT; ``stamp`` is the file's creation time (DTSTAMP under PUBLISH)."""
+    # icalendar (~3 MB resident) is loaded by the first calendar served, not
+    # at start-up: few requests are calendar downloads.
+    from icalendar import Event
+
     event = Event()
     event.add("uid", meeting_uid(meeting))
     # RFC 5545 3.8.7.2: with METHOD, DTSTAMP is when the file was created;
@@ -94,6 +101,8 @@ def _shifted(day: date, days: int) -> date:
 
 
 def calendar(meetings: Iterable[Meeting], name: str) -> bytes:
+    from icalendar import Calendar  # loaded where used (see meeting_event)
+
     cal = Calendar()
     org = current_app.config.get("ORG_SHORT_NAME", "CDPL")
     cal.add("prodid", f"-//{org}//cdpl-gestion//FR")

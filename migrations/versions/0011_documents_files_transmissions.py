@@ -4,7 +4,7 @@ document.file_path is dropped: it named a file in an upload folder that no
 screen ever filled; files are now rows of document_version + document_chunk.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 17:06:29.617869
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
