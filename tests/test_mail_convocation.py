@@ -481,7 +481,7 @@ def test_compte_rendu_is_shared_with_participants_and_excused(
     resp = editor_client.get(f"/admin/meeting/report/share/?id={meeting.id}")
     html = page(resp)
     assert "Compte rendu : Réunion du groupe « Innovation sociale numérique »" in html
-    assert ".odt" in html
+    assert ".odt" in html and ".pdf" in html
     data = {
         "subject": "Compte rendu du 16 avril",
         "body": "Bonjour, voici le compte rendu.",
@@ -503,9 +503,11 @@ def test_compte_rendu_is_shared_with_participants_and_excused(
     received = smtp_server.to("pascal.goyet@example.org")[0]
     assert received["Subject"] == "Compte rendu du 16 avril"
     files = attachments(received)
-    ((name, (ctype, content)),) = files.items()
-    assert name.endswith(".odt")
+    assert sorted(n.rsplit(".", 1)[1] for n in files) == ["odt", "pdf"]
+    ((name, (ctype, content)),) = [i for i in files.items() if i[0].endswith(".odt")]
     assert ctype == "application/vnd.oasis.opendocument.text"
+    ((_, (pdf_type, pdf)),) = [i for i in files.items() if i[0].endswith(".pdf")]
+    assert pdf_type == "application/pdf" and pdf.startswith(b"%PDF")
     with zipfile.ZipFile(io.BytesIO(content)) as odt:
         assert odt.read("mimetype") == b"application/vnd.oasis.opendocument.text"
         assert b"Goyet" in odt.read("content.xml")

@@ -33,6 +33,7 @@ from app.admin.plans import (
     PlanView,
 )
 from app.admin.plans_page import PlanOverviewView
+from app.admin.report import report_pdf_attachment
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
 from app.documents.safety import human_size
@@ -41,6 +42,7 @@ from app.extensions import db
 from app.mail.history import meeting_messages
 from app.mail.invitations import invitations_by_member, paris_text, reply_counts
 from app.mail.outbox import address_health
+from app.mail.share import register_report_attachment
 from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
@@ -160,6 +162,8 @@ def init_admin(app: Flask) -> Admin:
     )
     register_views(admin)
     register_default_views(admin)
+    # A shared compte rendu carries the PDF as well as the ODT (issue 17 / 13).
+    register_report_attachment(report_pdf_attachment)
     _register_template_helpers(app)
     return admin
 

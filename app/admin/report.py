@@ -7,6 +7,7 @@ from flask import Response, current_app, render_template, url_for
 from flask_admin import expose
 
 from app.admin.minutes_forms import meeting_or_404
+from app.mail.outbox import Attachment
 from app.meetings import ical
 from app.meetings.feeds import ics_response
 from app.meetings.odt import to_odt
@@ -52,6 +53,11 @@ class ReportScreens:
         """The compte rendu page itself, printed (same HTML, print stylesheet)."""
         meeting = meeting_or_404()
         report = build_report(meeting)
+        return _download(self.report_pdf_bytes(meeting), PDF, f"{report.filename}.pdf")
+
+    def report_pdf_bytes(self, meeting) -> bytes:
+        """The PDF of a meeting's compte rendu (the page printed)."""
+        report = build_report(meeting)
         html = self.render(
             "admin/meetings/report.html",
             meeting=meeting,
@@ -59,7 +65,7 @@ class ReportScreens:
             report_base="admin/meetings/pdf_base.html",
             pdf_title=f"Compte rendu — {report.heading} — {report.date}",
         )
-        return _download(_pdf(html), PDF, f"{report.filename}.pdf")
+        return _pdf(html)
 
     @expose("/emargement/")
     def signin_view(self):
@@ -92,3 +98,15 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def report_pdf_attachment(meeting) -> Attachment:
+    """The PDF attached to a compte rendu shared by e-mail (app.mail.share), printed
+    by this app's meeting screen like the "Télécharger (PDF)" button."""
+    view = next(
+        v
+        for v in current_app.extensions["admin"][0]._views
+        if isinstance(v, ReportScreens)
+    )
+    report = build_report(meeting)
+    return Attachment(f"{report.filename}.pdf", PDF, view.report_pdf_bytes(meeting))
