@@ -411,3 +411,21 @@ def test_a_type_with_many_matches_shows_its_newest(demo, make_member, monkeypatc
     (group,) = results.groups
     assert group.total == 2
     assert [hit.record_id for hit in group.hits] == [newer.id, older.id]
+
+
+def test_a_document_is_found_by_its_body(admin_client, db):
+    """Issue 18: documents are searched by title and body (a contribution's text)."""
+    from app.models import Document, DocumentKind
+    from app.search import parse, search
+
+    db.session.add(
+        Document(
+            title="Contribution de Philippe Ladame",
+            kind=DocumentKind.contribution,
+            body="Encourager l'usage des logiciels libres et des formats ouverts.",
+        )
+    )
+    db.session.commit()
+    assert search(db.session, parse("logiciels libres"), ["document"]).total == 1
+    page = admin_client.get("/admin/recherche/?q=formats+ouverts")
+    assert "Contribution de Philippe Ladame" in page.get_data(as_text=True)

@@ -83,7 +83,7 @@ ENTRIES = {
     "meeting": (["objective"], ["place", "context", "exchanges"]),
     "decision": (["text"], []),
     "action": (["title"], ["description"]),
-    "document": (["title"], ["recipients"]),
+    "document": (["title"], ["body", "recipients"]),
     "plan": (["short_name", "name"], []),
     "plan_action": (["'action ' || number", "title"], ["axis"]),
     "amendment": (["text"], ["rationale"]),
