@@ -92,3 +92,91 @@ def test_a_proposed_budget_is_worded_too(demo):
         .lines[1]
         .endswith("Porter son budget de 150\u202f000\u202f€ à 90\u202f000\u202f€.")
     )
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_pdf_in_the_source_wording(admin_client, demo):
+    plan, _ = stn(demo)
+    pdf = admin_client.get(f"/admin/plan/avis/pdf/?id={plan.id}")
+    assert pdf.status_code == 200
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    text = " ".join(_pdf_text(pdf.data).split())
+    assert "En conséquence le CDPL suggère les amendements suivants" in text
+    assert "Compléter l'intitulé de l'action 7 comme suit" in text
+    assert "Remplacer l'intitulé de l'action 12" in text
+    assert "logiciels libres et des formats ouverts" in text
+
+
+def test_attached_to_the_avis_document_as_a_new_version(admin_client, demo):
+    """The generated list follows the documents' circuit: a version of the avis."""
+    from app.models import Document, DocumentKind, DocumentVersion
+
+    plan, _ = stn(demo)
+    avis = (
+        demo.session.execute(
+            sa.select(Document).where(Document.kind == DocumentKind.opinion)
+        )
+        .scalars()
+        .first()
+    )
+    before = len(avis.versions)
+    page = admin_client.get(f"/admin/plan/avis/?id={plan.id}").get_data(as_text=True)
+    assert "Joindre comme nouvelle version" in page and avis.title in page
+    for fmt, suffix in (("odt", ".odt"), ("pdf", ".pdf")):
+        response = admin_client.post(
+            f"/admin/plan/avis/attach/?id={plan.id}",
+            data={"document": str(avis.id), "format": fmt},
+        )
+        assert response.status_code == 302
+        assert f"/admin/document/files/?id={avis.id}" in response.headers["Location"]
+        latest = (
+            demo.session.execute(
+                sa.select(DocumentVersion)
+                .where(DocumentVersion.document_id == avis.id)
+                .order_by(DocumentVersion.number.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert latest.filename.endswith(suffix)
+        assert "Amendements générés" in (latest.note or "")
+    demo.session.expire_all()
+    assert len(demo.session.get(Document, avis.id).versions) == before + 2
+    download = admin_client.get(
+        f"/admin/document/files/download/?id={avis.id}&version={latest.number}"
+    )
+    assert download.status_code == 200
+    assert "logiciels libres" in " ".join(_pdf_text(download.data).split())
+
+
+def test_attach_refuses_a_document_that_is_not_an_avis(admin_client, demo):
+    from app.models import Document, DocumentKind, DocumentVersion
+
+    plan, _ = stn(demo)
+    other = (
+        demo.session.execute(
+            sa.select(Document).where(Document.kind != DocumentKind.opinion)
+        )
+        .scalars()
+        .first()
+    )
+    count = demo.session.execute(
+        sa.select(sa.func.count()).select_from(DocumentVersion)
+    ).scalar()
+    response = admin_client.post(
+        f"/admin/plan/avis/attach/?id={plan.id}",
+        data={"document": str(other.id), "format": "odt"},
+        follow_redirects=True,
+    )
+    assert "Choisissez le document « Avis »" in response.get_data(as_text=True)
+    assert (
+        demo.session.execute(
+            sa.select(sa.func.count()).select_from(DocumentVersion)
+        ).scalar()
+        == count
+    )

@@ -7,12 +7,24 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, request
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_admin import BaseView, expose
 
 from app.auth.access import AccessMixin
+from app.documents.safety import Limits, UploadError, check_upload
+from app.documents.storage import add_version
 from app.extensions import db
-from app.models import AmendmentStatus, Plan, WorkingGroup
+from app.meetings.pdf import html_to_pdf
+from app.models import AmendmentStatus, Document, DocumentKind, Plan, WorkingGroup
 from app.models.base import format_date_fr
 from app.models.plans import ProgressStatus
 from app.plans.avis import build_avis, to_markdown, to_odt
@@ -55,6 +67,18 @@ def record_or_404(model):
     if record is None:
         abort(404)
     return record
+
+
+def _avis_pdf(plan: Plan, avis) -> bytes:
+    """The avis's amendment list printed on the organisation's letterhead."""
+    html = render_template(
+        "admin/plans/avis_pdf.html",
+        plan=plan,
+        avis=avis,
+        pdf_title=f"Avis — {plan.name}",
+    )
+    static_path = url_for("static", filename="").rstrip("/")
+    return html_to_pdf(html, current_app.static_folder, static_path)
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -109,6 +133,7 @@ class PlanScreens:
             avis=avis,
             groups=list(groups),
             group_id=int_arg("group"),
+            avis_documents=self.avis_documents(),
             **HELPERS,
         )
 
@@ -128,6 +153,59 @@ class PlanScreens:
             to_odt(avis),
             "application/vnd.oasis.opendocument.text",
             f"{avis.filename}.odt",
+        )
+
+    @expose("/avis/pdf/")
+    def avis_pdf_view(self):
+        plan = record_or_404(Plan)
+        avis = self._avis(plan)
+        return _download(
+            _avis_pdf(plan, avis), "application/pdf", f"{avis.filename}.pdf"
+        )
+
+    @expose("/avis/attach/", methods=("POST",))
+    def avis_attach_view(self):
+        """Attach the generated amendment list to an "Avis" document as its next
+        version (ODT or PDF), so that it follows the documents' circuit."""
+        plan = record_or_404(Plan)
+        avis = self._avis(plan)
+        back = url_for(".avis_view", id=plan.id, group=int_arg("group"))
+        try:
+            document_id = int(request.form.get("document") or 0)
+        except ValueError:
+            document_id = 0
+        document = db.session.get(Document, document_id) if document_id else None
+        if document is None or document.kind != DocumentKind.opinion:
+            flash("Choisissez le document « Avis » auquel joindre ce texte.", "error")
+            return redirect(back)
+        if request.form.get("format") == "pdf":
+            name, data = f"{avis.filename}.pdf", _avis_pdf(plan, avis)
+        else:
+            name, data = f"{avis.filename}.odt", to_odt(avis)
+        try:
+            checked = check_upload(name, data, Limits.from_config(current_app.config))
+        except UploadError as exc:
+            flash(str(exc), "error")
+            return redirect(back)
+        version = add_version(
+            document.id, checked, f"Amendements générés depuis « {plan.name} »"
+        )
+        db.session.commit()
+        flash(
+            f"Version {version.number} ({name}) ajoutée au document "
+            f"« {document.title} ».",
+            "success",
+        )
+        return redirect(url_for("document.files_view", id=document.id))
+
+    def avis_documents(self) -> list[Document]:
+        """The "Avis" documents the amendment list can be attached to."""
+        return list(
+            db.session.execute(
+                sa.select(Document)
+                .where(Document.kind == DocumentKind.opinion)
+                .order_by(Document.title)
+            ).scalars()
         )
 
 
