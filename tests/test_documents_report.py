@@ -117,3 +117,21 @@ def test_a_document_not_quoted_is_only_listed(demo, admin_client):
     )
     assert "Contribution de Philippe Ladame" in html
     assert "<blockquote>" not in html and "Je suis assez d'accord" not in html
+
+
+def test_compte_rendu_pdf_quotes_the_contribution_and_lists_amendments(
+    demo, reader_client
+):
+    """The PDF is the page printed: the documents follow into it (issues 13 and 15)."""
+    from pypdf import PdfReader
+
+    meeting = _meeting(demo)
+    response = reader_client.get(f"/admin/meeting/report/pdf/?id={meeting.id}")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    exchanges = text.split("Échanges et informations")[1].split("Décisions")[0]
+    assert "Contribution de Philippe Ladame" in exchanges
+    assert "Je suis assez d'accord avec l'avis" in exchanges
+    assert "Amendements examinés" in exchanges
+    assert "Action 12 du STN — remplacer" in exchanges
