@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Blueprint, Flask, redirect, url_for
 from flask_babel import get_locale, refresh
 
 from app.auth.headers import csp_nonce
-from app.auth.redirects import safe_next
 from app.meetings.feeds import bp as feeds_bp
 
 bp = Blueprint("web", __name__)
@@ -15,13 +14,6 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def home():
     return redirect(url_for("admin.index"))
-
-
-@bp.post("/langue")
-def set_language():
-    lang = request.form.get("lang", "fr")
-    session["lang"] = lang if lang in ("fr", "en") else "fr"
-    return redirect(safe_next(request.form.get("next")) or url_for("admin.index"))
 
 
 def _declare_language(response):

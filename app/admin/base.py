@@ -24,6 +24,7 @@ from app.admin.fields import (
 )
 from app.admin.history import HistoryViewMixin
 from app.admin.listing import FastListMixin
+from app.admin.messages import FrenchMessagesMixin
 from app.auth.access import ModelAccessMixin
 from app.extensions import db
 from app.labels import model_labels
@@ -104,12 +105,19 @@ def default_search_fields(model) -> list[str]:
 
 
 class SecuredModelView(
-    ModelAccessMixin, HistoryViewMixin, ExportMixin, FastListMixin, ModelView
+    ModelAccessMixin,
+    FrenchMessagesMixin,
+    HistoryViewMixin,
+    ExportMixin,
+    FastListMixin,
+    ModelView,
 ):
     """Base of every admin view.
 
     - ``ModelAccessMixin`` (app/auth/access.py): role checks on every request and
       endpoint; it comes first so that it wraps everything below.
+    - ``FrenchMessagesMixin`` (app/admin/messages.py): Flask-Admin's words in the
+      staff's French and confirmations that name the record.
     - ``HistoryViewMixin`` (app/admin/history.py): history, restore, optimistic
       locking, safe delete and archiving.
     - ``ExportMixin`` (app/admin/exports.py): streamed exports in open formats.

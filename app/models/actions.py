@@ -30,6 +30,7 @@ OPEN_ACTION_STATUSES = (ActionStatus.todo, ActionStatus.in_progress)
 class Action(TimestampMixin, db.Model):
     __tablename__ = "action"
     __label__ = "Action de suivi"
+    __gender__ = "f"
     __label_plural__ = "Actions de suivi"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,6 +48,7 @@ class AttendanceStatus(LabelledEnum):
 class Meeting(TimestampMixin, db.Model):
     __tablename__ = "meeting"
     __label__ = "Réunion"
+    __gender__ = "f"
     __label_plural__ = "Réunions"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("group",)
@@ -147,6 +148,7 @@ class Meeting(TimestampMixin, db.Model):
 class Attendance(TimestampMixin, db.Model):
     __tablename__ = "attendance"
     __label__ = "Présence"
+    __gender__ = "f"
     __label_plural__ = "Présences"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("member",)
@@ -192,6 +194,7 @@ class Attendance(TimestampMixin, db.Model):
 class Decision(TimestampMixin, db.Model):
     __tablename__ = "decision"
     __label__ = "Décision"
+    __gender__ = "f"
     __label_plural__ = "Décisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,6 +36,7 @@ class GroupRole(LabelledEnum):
 class Organisation(TimestampMixin, db.Model):
     __tablename__ = "organisation"
     __label__ = "Structure"
+    __gender__ = "f"
     __label_plural__ = "Structures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +188,7 @@ class WorkingGroup(TimestampMixin, db.Model):
 class Membership(TimestampMixin, db.Model):
     __tablename__ = "membership"
     __label__ = "Participation à un groupe"
+    __gender__ = "f"
     __label_plural__ = "Participations aux groupes"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("member", "group")

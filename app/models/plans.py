@@ -82,6 +82,7 @@ class Plan(TimestampMixin, db.Model):
 class PlanAction(TimestampMixin, db.Model):
     __tablename__ = "plan_action"
     __label__ = "Action du plan"
+    __gender__ = "f"
     __label_plural__ = "Actions des plans"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("plan",)
@@ -219,6 +220,7 @@ class Indicator(TimestampMixin, db.Model):
 class Measurement(TimestampMixin, db.Model):
     __tablename__ = "measurement"
     __label__ = "Mesure"
+    __gender__ = "f"
     __label_plural__ = "Mesures"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("indicator",)

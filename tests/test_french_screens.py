@@ -1,0 +1,131 @@
+"""Issue 14: Flask-Admin's screens in the staff's French; messages name the record."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import sqlalchemy as sa
+
+from app.admin import model_views
+from app.admin.messages import deleted_many_message, done_message
+from app.models import College, Member, Organisation, WorkingGroup
+
+
+def _text(response) -> str:
+    return unescape(response.get_data(as_text=True))
+
+
+def test_created_saved_and_deleted_messages_name_the_record(admin_client, db):
+    html = _text(
+        admin_client.post(
+            "/admin/member/new/",
+            data={"first_name": "Solenn", "last_name": "Bréhaut"},
+            follow_redirects=True,
+        )
+    )
+    assert "Le membre « Solenn Bréhaut » a été créé." in html
+    assert "L'objet a bien été créé." not in html
+    member = db.session.execute(sa.select(Member)).scalar_one()
+    html = _text(
+        admin_client.post(
+            f"/admin/member/edit/?id={member.id}",
+            data={
+                "first_name": "Solenn",
+                "last_name": "Bréhaut-Le Goff",
+                "version": member.version,
+            },
+            follow_redirects=True,
+        )
+    )
+    assert "Le membre « Solenn Bréhaut-Le Goff » a été modifié." in html
+    assert "A été enregistrée avec succès." not in html
+    db.session.expire_all()
+    member = db.session.get(Member, member.id)
+    html = _text(
+        admin_client.post(
+            "/admin/member/delete/",
+            data={"id": member.id, "seen_version": member.version},
+            follow_redirects=True,
+        )
+    )
+    assert "Le membre « Solenn Bréhaut-Le Goff » a été supprimé." in html
+    assert "L'objet a bien été détruit." not in html
+
+
+def test_feminine_and_elided_records():
+    org = Organisation(name="Lorient Agglomération")
+    assert done_message(org, "créé") == (
+        "La structure « Lorient Agglomération » a été créée."
+    )
+    group = WorkingGroup(name="Numérique")
+    assert done_message(group, "modifié") == (
+        "Le groupe de travail « Numérique » a été modifié."
+    )
+    assert deleted_many_message(Organisation, ["A", "B"]) == (
+        "2 structures supprimées : « A », « B »."
+    )
+    assert deleted_many_message(College, ["C"]) == "Le collège « C » a été supprimé."
+
+
+def test_bulk_delete_goes_through_the_confirmation_page(admin_client, db):
+    first = College(name="Collège un", position=8)
+    second = College(name="Collège deux", position=9)
+    db.session.add_all([first, second])
+    db.session.commit()
+    ids = [str(first.id), str(second.id)]
+    response = admin_client.post(
+        "/admin/college/action/", data={"action": "delete", "rowid": ids}
+    )
+    # Nothing deleted yet: the same confirmation page as a single delete.
+    assert response.status_code == 302
+    assert "/delete/confirm/" in response.headers["Location"]
+    assert db.session.execute(sa.select(sa.func.count(College.id))).scalar() == 2
+    html = _text(admin_client.get(response.headers["Location"]))
+    assert "Supprimer ces 2 fiches ?" in html
+    assert "la fiche « Collège un »" in html and "la fiche « Collège deux »" in html
+    assert 'name="confirmed" value="1"' in html
+    # The list's bulk action asks no browser dialog (the page above confirms).
+    listing = _text(admin_client.get("/admin/college/"))
+    assert "Are you sure" not in listing and "Êtes-vous sûr" not in listing
+    html = _text(
+        admin_client.post(
+            "/admin/college/action/",
+            data={
+                "action": "delete",
+                "rowid": ids,
+                "confirmed": "1",
+                f"seen_version_{first.id}": first.version,
+                f"seen_version_{second.id}": second.version,
+            },
+            follow_redirects=True,
+        )
+    )
+    assert "2 collèges supprimés : « Collège un », « Collège deux »." in html
+    db.session.expire_all()
+    assert db.session.execute(sa.select(sa.func.count(College.id))).scalar() == 0
+
+
+def test_interface_words_are_french(app, admin_client, demo):
+    member = demo.session.execute(sa.select(Member).limit(1)).scalar_one()
+    view = next(
+        v for v in model_views(app.extensions["admin"][0]) if v.endpoint == "member"
+    )
+    index, flt = next(
+        (i, f)
+        for i, f in enumerate(view._filters)
+        if getattr(f.column, "key", "") == "town"
+    )
+    arg = f"flt0_{view.get_filter_arg(index, flt)}"
+    listing = _text(admin_client.get(f"/admin/member/?{arg}=Lorient"))
+    for english_or_odd in ("Filtres réinitialisés", "articles", "Editer", " items"):
+        assert english_or_odd not in listing, english_or_odd
+    assert "Effacer les filtres" in listing
+    assert "50 lignes par page" in listing and "20 lignes par page" in listing
+    details = _text(admin_client.get(f"/admin/member/details/?id={member.id}"))
+    assert ">Modifier<" in details and "Editer" not in details
+    # No "Filtre" box above a record's fields.
+    assert 'id="fa_filter"' not in details
+    group = demo.session.execute(sa.select(WorkingGroup).limit(1)).scalar_one()
+    form = _text(admin_client.get(f"/admin/working_group/edit/?id={group.id}"))
+    assert "Nouveau " not in form and "Ajouter Participants" not in form
+    assert "Ajouter une ligne" in form and "— nouvelle ligne" in form
