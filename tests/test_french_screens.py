@@ -129,3 +129,27 @@ def test_interface_words_are_french(app, admin_client, demo):
     form = _text(admin_client.get(f"/admin/working_group/edit/?id={group.id}"))
     assert "Nouveau " not in form and "Ajouter Participants" not in form
     assert "Ajouter une ligne" in form and "— nouvelle ligne" in form
+
+
+def test_duplicate_member_of_a_group_is_named_next_to_its_row(admin_client, db):
+    member = Member(first_name="Solenn", last_name="Bréhaut")
+    db.session.add(member)
+    db.session.commit()
+    response = admin_client.post(
+        "/admin/working_group/new/",
+        data={
+            "name": "Numérique",
+            "active": "y",
+            "memberships-0-member": str(member.id),
+            "memberships-0-role": "member",
+            "memberships-1-member": str(member.id),
+            "memberships-1-role": "member",
+        },
+    )
+    html = _text(response)
+    assert response.status_code == 200
+    # Next to the second row, naming the member: not only the page banner.
+    row = html[html.index('id="memberships-1"') :]
+    row = row[: row.index("— ligne 3") if "— ligne 3" in row else len(row)]
+    assert "« Solenn Bréhaut » figure déjà à la ligne 1 avec la même date" in row
+    assert db.session.execute(sa.select(sa.func.count(WorkingGroup.id))).scalar() == 0

@@ -101,19 +101,22 @@ class WorkingGroupView(SecuredModelView):
 
     def extra_validation(self, form) -> bool:
         ok = True
-        seen = set()
-        for entry in form.memberships.entries:
+        seen: dict[tuple, int] = {}
+        for number, entry in enumerate(form.memberships.entries, start=1):
             sub = entry.form
             member = sub.member.data
             if member is None:
                 continue
             key = (member.id, sub.since.data)
             if key in seen:
+                # Named beside the row, like the meeting's attendance does.
                 add_error(
-                    sub.member, "Ce membre figure deux fois avec la même date de début."
+                    sub.member,
+                    f"« {member} » figure déjà à la ligne {seen[key]} "
+                    "avec la même date de début.",
                 )
                 ok = False
-            seen.add(key)
+            seen.setdefault(key, number)
             if sub.since.data and sub.until.data and sub.until.data < sub.since.data:
                 add_error(sub.until, "La date de fin précède la date de début.")
                 ok = False
