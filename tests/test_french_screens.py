@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.admin import model_views
 from app.admin.messages import deleted_many_message, done_message
-from app.models import College, Member, Organisation, WorkingGroup
+from app.models import College, Meeting, Member, Organisation, WorkingGroup
 
 
 def _text(response) -> str:
@@ -153,3 +153,26 @@ def test_duplicate_member_of_a_group_is_named_next_to_its_row(admin_client, db):
     row = row[: row.index("— ligne 3") if "— ligne 3" in row else len(row)]
     assert "« Solenn Bréhaut » figure déjà à la ligne 1 avec la même date" in row
     assert db.session.execute(sa.select(sa.func.count(WorkingGroup.id))).scalar() == 0
+
+
+def test_new_meeting_opens_on_its_page_with_next_steps(admin_client, db):
+    response = admin_client.post(
+        "/admin/meeting/new/",
+        data={
+            "kind": "working_group",
+            "status": "planned",
+            "starts_at": "2019-04-16 12:30",
+            "place": "CDPL",
+            "context": "Un **contexte** en Markdown.",
+        },
+    )
+    meeting = db.session.execute(sa.select(Meeting)).scalar_one()
+    assert response.status_code == 302
+    assert f"/admin/meeting/details/?id={meeting.id}" in response.headers["Location"]
+    html = _text(admin_client.get(response.headers["Location"]))
+    assert "La réunion « " in html and "» a été créée." in html
+    assert "Étapes suivantes" in html
+    for step in ("/attendance/", "/minutes/", "/report/"):
+        assert f"/admin/meeting{step}?id={meeting.id}" in html
+    # The details render the Markdown typed on the minutes screen.
+    assert "<strong>contexte</strong>" in html and "**contexte**" not in html

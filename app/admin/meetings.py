@@ -15,6 +15,7 @@ from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
 from app.labels import model_labels
+from app.meetings.report import render_markdown
 from app.models import Attendance, Decision, Member
 
 
@@ -136,6 +137,9 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
     column_formatters_detail = {
         **column_formatters,
         "attendances": attendance_summary,
+        # Written in Markdown on the minutes screen: shown formatted, not **raw**.
+        "context": lambda v, c, m, n: render_markdown(m.context),
+        "exchanges": lambda v, c, m, n: render_markdown(m.exchanges),
     }
     column_details_list = [
         "group",
@@ -154,6 +158,13 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
         "next_meeting",
     ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
+
+    def get_save_return_url(self, model, is_created=False):
+        # A new meeting opens on its page, whose buttons lead to the next steps
+        # (attendance, minutes, compte rendu), rather than back on the list.
+        if is_created:
+            return self.get_url(".details_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
 
     def extra_validation(self, form) -> bool:
         ok = duplicate_attendance_errors(form.attendances.entries)
