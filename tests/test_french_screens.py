@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import sqlalchemy as sa
 
 from app.admin import model_views
 from app.admin.messages import deleted_many_message, done_message
-from app.models import College, Meeting, Member, Organisation, WorkingGroup
+from app.models import (
+    College,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Organisation,
+    WorkingGroup,
+)
 
 
 def _text(response) -> str:
@@ -176,3 +184,28 @@ def test_new_meeting_opens_on_its_page_with_next_steps(admin_client, db):
         assert f"/admin/meeting{step}?id={meeting.id}" in html
     # The details render the Markdown typed on the minutes screen.
     assert "<strong>contexte</strong>" in html and "**contexte**" not in html
+
+
+def test_dashboard_says_where_to_start_on_an_empty_database(admin_client, db):
+    html = _text(admin_client.get("/admin/"))
+    assert "Par où commencer ?" in html
+    for step in ("/admin/working_group/new/", "/admin/member/new/", "/admin/meeting/"):
+        assert step in html
+    db.session.add(WorkingGroup(name="Numérique"))
+    db.session.commit()
+    assert "Par où commencer ?" not in _text(admin_client.get("/admin/"))
+
+
+def test_a_planned_meeting_is_never_listed_as_held_without_minutes(admin_client, db):
+    past = datetime.now(UTC) - timedelta(days=30)
+    group = WorkingGroup(name="Numérique")
+    planned = Meeting(group=group, starts_at=past)
+    held = Meeting(group=group, starts_at=past, status=MeetingStatus.held)
+    db.session.add_all([planned, held])
+    db.session.commit()
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    section = html[html.index('id="dash-without-minutes"') :]
+    section = section[: section.index("</section>")]
+    assert "sans compte rendu (1)" in section
+    assert f"/admin/meeting/minutes/?id={held.id}" in section
+    assert f"/admin/meeting/minutes/?id={planned.id}" not in section

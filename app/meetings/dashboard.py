@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import OPEN_ACTION_STATUSES, Action, Meeting, MeetingStatus
+from app.models import (
+    OPEN_ACTION_STATUSES,
+    Action,
+    Meeting,
+    MeetingStatus,
+    Member,
+    WorkingGroup,
+)
 from app.models.base import utcnow
 
 #: Actions due within this many days are listed with the overdue ones.
@@ -26,6 +33,8 @@ class Dashboard:
     today: date = field(default_factory=date.today)
     #: How many rows each list would hold without its display limit.
     totals: dict[str, int] = field(default_factory=dict)
+    #: No group, member or meeting yet: the page says where to start.
+    empty: bool = False
 
 
 def _count(stmt) -> int:
@@ -40,6 +49,13 @@ def build_dashboard(limit: int = 10, action_limit: int = 20) -> Dashboard:
     now = utcnow()
     today = date.today()
     board = Dashboard(today=today)
+    board.empty = not db.session.execute(
+        sa.select(
+            sa.exists(sa.select(WorkingGroup.id))
+            | sa.exists(sa.select(Member.id))
+            | sa.exists(sa.select(Meeting.id))
+        )
+    ).scalar_one()
     board.next_meetings = list(
         db.session.execute(
             sa.select(Meeting)
@@ -79,8 +95,8 @@ def build_dashboard(limit: int = 10, action_limit: int = 20) -> Dashboard:
         sa.select(Meeting)
         .options(selectinload(Meeting.group))
         .where(
-            sa.or_(Meeting.status == MeetingStatus.held, Meeting.starts_at < now),
-            Meeting.status != MeetingStatus.cancelled,
+            # Only meetings marked held: a "Prévue" one, even past, is not "tenue".
+            Meeting.status == MeetingStatus.held,
             no_text,
             no_context,
         )
