@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from html import unescape
 
+import pytest
 import sqlalchemy as sa
 
 from app.admin import model_views
+from app.admin.fields import parse_french_decimal
 from app.admin.messages import deleted_many_message, done_message
 from app.models import (
     College,
+    Indicator,
+    Measurement,
     Meeting,
     MeetingStatus,
     Member,
@@ -209,3 +214,46 @@ def test_a_planned_meeting_is_never_listed_as_held_without_minutes(admin_client,
     assert "sans compte rendu (1)" in section
     assert f"/admin/meeting/minutes/?id={held.id}" in section
     assert f"/admin/meeting/minutes/?id={planned.id}" not in section
+
+
+def test_decimal_accepts_the_french_comma_whatever_the_browser(admin_client, db):
+    indicator = Indicator(name="Logements rénovés")
+    db.session.add(indicator)
+    db.session.commit()
+    form = _text(admin_client.get("/admin/measurement/new/"))
+    # A text input: an English browser's number input turned "4,5" into 45.
+    assert 'inputmode="decimal"' in form and 'type="number"' not in form
+    response = admin_client.post(
+        "/admin/measurement/new/",
+        data={
+            "indicator": str(indicator.id),
+            "measured_on": "2019-04-16",
+            "value": "4,5",
+        },
+    )
+    assert response.status_code == 302
+    measurement = db.session.execute(sa.select(Measurement)).scalar_one()
+    assert measurement.value == Decimal("4.5")
+    edit = _text(admin_client.get(f"/admin/measurement/edit/?id={measurement.id}"))
+    assert 'value="4,5"' in edit
+    html = _text(
+        admin_client.post(
+            "/admin/measurement/new/",
+            data={
+                "indicator": str(indicator.id),
+                "measured_on": "2019-04-17",
+                "value": "1,250.5",
+            },
+        )
+    )
+    assert "Nombre invalide : écrivez par exemple 4,5 ou 1250." in html
+    assert 'value="1,250.5"' in html
+    assert db.session.execute(sa.select(sa.func.count(Measurement.id))).scalar() == 1
+
+
+def test_parse_french_decimal():
+    assert parse_french_decimal("1 250,75") == Decimal("1250.75")
+    assert parse_french_decimal("\u202f12.5 ") == Decimal("12.5")
+    for bad in ("4,5,6", "abc", "NaN", "1,2.3", "Infinity"):
+        with pytest.raises(ValueError):
+            parse_french_decimal(bad)

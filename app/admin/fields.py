@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.filters import FilterConverter
@@ -12,6 +14,8 @@ from flask_admin.form.fields import DateTimeField
 from flask_admin.model import filters as model_filters
 from flask_admin.model.form import converts
 from wtforms import ValidationError
+from wtforms.fields import DecimalField
+from wtforms.widgets import TextInput
 
 from app.normalisers import normalise_email, normalise_phone
 from app.timezone import PARIS
@@ -56,6 +60,59 @@ class ParisDateTimeField(DateTimeField):
         )
 
 
+#: Spaces people type or paste between thousands (space, no-break, narrow no-break).
+_GROUPING = re.compile(r"[ \u00a0\u202f]")
+DECIMAL_MESSAGE = "Nombre invalide : écrivez par exemple 4,5 ou 1250."
+
+
+def parse_french_decimal(text: str) -> Decimal:
+    """ "4,5", "4.5" and "1 250,75" as Decimal; ValueError (French) otherwise.
+
+    A comma and a point together ("1,250.5") are refused rather than guessed.
+    """
+    cleaned = _GROUPING.sub("", text.strip())
+    if "," in cleaned and "." in cleaned or cleaned.count(",") > 1:
+        raise ValueError(DECIMAL_MESSAGE)
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(DECIMAL_MESSAGE) from None
+    if not value.is_finite():
+        raise ValueError(DECIMAL_MESSAGE)
+    return value
+
+
+class FrenchDecimalField(DecimalField):
+    """A decimal typed with a comma or a point, whatever the browser's language.
+
+    A text input (``inputmode="decimal"``): an ``<input type="number">`` in an
+    English-language browser turned "4,5" into 45 before the server saw it.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args, render_kw=None, **kwargs):
+        render_kw = {"inputmode": "decimal", **(render_kw or {})}
+        super().__init__(*args, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data.normalize(), "f").replace(".", ",")
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_french_decimal(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
+
+
 def enum_coerce(enum_cls):
     def coerce(value):
         if value is None or value == "" or value == "__None":
@@ -97,6 +154,11 @@ class FrenchModelConverter(AdminModelConverter):
         field_args["choices"] = [(m.name, str(m.value)) for m in enum_cls]
         field_args["coerce"] = enum_coerce(enum_cls)
         return EnumSelectField(**field_args)
+
+    @converts("Numeric")
+    def handle_decimal_types(self, column, field_args, **extra):
+        field_args.setdefault("places", None)
+        return FrenchDecimalField(**field_args)
 
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **extra):
