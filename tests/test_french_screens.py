@@ -257,3 +257,14 @@ def test_parse_french_decimal():
     for bad in ("4,5,6", "abc", "NaN", "1,2.3", "Infinity"):
         with pytest.raises(ValueError):
             parse_french_decimal(bad)
+
+
+def test_favicon_is_served_by_the_app(admin_client, db):
+    html = admin_client.get("/admin/").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in html
+    response = admin_client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/static/favicon.svg")
+    icon = admin_client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and b"<svg" in icon.get_data()
+    icon.close()
