@@ -268,3 +268,50 @@ def test_favicon_is_served_by_the_app(admin_client, db):
     icon = admin_client.get("/static/favicon.svg")
     assert icon.status_code == 200 and b"<svg" in icon.get_data()
     icon.close()
+
+
+def test_meeting_with_a_day_and_no_time(admin_client, db):
+    response = admin_client.post(
+        "/admin/meeting/new/",
+        data={
+            "kind": "working_group",
+            "status": "planned",
+            "starts_at": "16/04/2019",
+            "documents_label": "Google Drive partagé",
+            "documents_url": "https://drive.example.org/cdpl",
+        },
+    )
+    assert response.status_code == 302
+    meeting = db.session.execute(sa.select(Meeting)).scalar_one()
+    assert meeting.time_unknown is True
+    assert meeting.local_start.strftime("%Y-%m-%d %H:%M") == "2019-04-16 00:00"
+    assert meeting.documents_label == "Google Drive partagé"
+    listing = _text(admin_client.get("/admin/meeting/"))
+    assert "16/04/2019, heure non précisée" in listing
+    details = _text(admin_client.get(f"/admin/meeting/details/?id={meeting.id}"))
+    assert (
+        '<a href="https://drive.example.org/cdpl" rel="noopener noreferrer">'
+        "Google Drive partagé</a> (https://drive.example.org/cdpl)"
+    ) in details
+    edit = _text(admin_client.get(f"/admin/meeting/edit/?id={meeting.id}"))
+    assert 'value="2019-04-16"' in edit
+    ics = admin_client.get(f"/admin/meeting/ics/?id={meeting.id}").get_data(
+        as_text=True
+    )
+    assert "DTSTART;VALUE=DATE:20190416" in ics
+    assert "DTEND;VALUE=DATE:20190417" in ics
+
+
+def test_the_time_unknown_box_keeps_the_day_only(admin_client, db):
+    admin_client.post(
+        "/admin/meeting/new/",
+        data={
+            "kind": "working_group",
+            "status": "planned",
+            "starts_at": "2019-04-16 12:30",
+            "time_unknown": "y",
+        },
+    )
+    meeting = db.session.execute(sa.select(Meeting)).scalar_one()
+    assert meeting.time_unknown is True
+    assert meeting.local_start.strftime("%H:%M") == "00:00"

@@ -357,7 +357,13 @@ class SecuredModelView(
         return True
 
 
-def linkify(url: str | None) -> Markup | str:
+def linkify(url: str | None, label: str | None = None) -> Markup | str:
+    """A link showing its name ("Google Drive partagé") and its address, or the
+    address alone."""
     if not url:
-        return ""
+        return label or ""
+    if label:
+        return Markup('<a href="{0}" rel="noopener noreferrer">{1}</a> ({0})').format(
+            url, label
+        )
     return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url)

@@ -113,6 +113,32 @@ class FrenchDecimalField(DecimalField):
             raise ValueError(str(exc)) from None
 
 
+class MeetingStartField(ParisDateTimeField):
+    """A meeting's start: a date and a time, or a date alone ("16/04/2019"), which
+    the source documents sometimes give; ``date_only`` then tells the view."""
+
+    date_only = False
+
+    def _value(self) -> str:
+        if not self.raw_data and self.date_only and isinstance(self.data, datetime):
+            value = self.data.astimezone(PARIS) if self.data.tzinfo else self.data
+            return value.strftime("%Y-%m-%d")
+        return super()._value()
+
+    def process_formdata(self, valuelist) -> None:
+        text = " ".join(valuelist or ()).strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                day = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            self.date_only = True
+            self.data = day.replace(tzinfo=PARIS).astimezone(UTC)
+            return
+        self.date_only = False
+        super().process_formdata(valuelist)
+
+
 def enum_coerce(enum_cls):
     def coerce(value):
         if value is None or value == "" or value == "__None":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import LinkRowAction
@@ -10,13 +12,14 @@ from wtforms import validators
 
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import URL_VALIDATORS, SecuredModelView, linkify
-from app.admin.fields import add_error, check_decision
+from app.admin.fields import MeetingStartField, add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
 from app.labels import model_labels
 from app.meetings.report import render_markdown
 from app.models import Attendance, Decision, Member
+from app.timezone import PARIS
 
 
 class AttendanceInline(InlineFormAdmin):
@@ -100,6 +103,7 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
         "group",
         "kind",
         "starts_at",
+        "time_unknown",
         "ends_at",
         "place",
         "status",
@@ -107,14 +111,17 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
         "author",
         "context",
         "exchanges",
+        "documents_label",
         "documents_url",
         "next_meeting",
         "attendances",
         "decisions",
     ]
+    form_overrides = {"starts_at": MeetingStartField}
     inline_models = [AttendanceInline(Attendance), DecisionInline(Decision)]
     form_args = {
         "documents_url": {"validators": list(URL_VALIDATORS)},
+        "documents_label": {"validators": [validators.Length(max=200)]},
         "place": {"validators": [validators.Length(max=255)]},
     }
     form_ajax_refs = {
@@ -133,7 +140,10 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
             minimum_input_length=1,
         ),
     }
-    column_formatters = {"documents_url": lambda v, c, m, n: linkify(m.documents_url)}
+    column_formatters = {
+        "documents_url": lambda v, c, m, n: linkify(m.documents_url, m.documents_label),
+        "starts_at": lambda v, c, m, n: m.start_label,
+    }
     column_formatters_detail = {
         **column_formatters,
         "attendances": attendance_summary,
@@ -158,6 +168,20 @@ class MeetingView(AttendanceScreen, MinutesScreen, ReportScreens, SecuredModelVi
         "next_meeting",
     ]
     date_order_checks = (("starts_at", "ends_at", "La fin précède le début."),)
+
+    def on_form_prefill(self, form, id):
+        model = self.get_one(id)
+        if model is not None and model.time_unknown:
+            form.starts_at.date_only = True
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        # A day typed without a time means "heure non précisée", like the box.
+        if getattr(form.starts_at, "date_only", False):
+            model.time_unknown = True
+        if model.time_unknown and model.starts_at is not None:
+            day = model.starts_at.astimezone(PARIS).date()
+            model.starts_at = datetime.combine(day, time(0), PARIS).astimezone(UTC)
 
     def get_save_return_url(self, model, is_created=False):
         # A new meeting opens on its page, whose buttons lead to the next steps

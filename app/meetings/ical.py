@@ -50,9 +50,15 @@ def meeting_event(meeting: Meeting) -> Event:
     # meeting increments its version.
     event.add("sequence", max((meeting.version or 1) - 1, 0))
     event.add("summary", meeting_summary(meeting))
-    event.add("dtstart", meeting.local_start)
-    if meeting.ends_at is not None:
-        event.add("dtend", meeting.local_end)
+    if meeting.time_unknown:
+        # Day known, time not: an all-day event (DTEND is the next day, exclusive).
+        day = meeting.local_start.date()
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+    else:
+        event.add("dtstart", meeting.local_start)
+        if meeting.ends_at is not None:
+            event.add("dtend", meeting.local_end)
     if meeting.place:
         event.add("location", meeting.place)
     description = []

@@ -64,6 +64,13 @@ class Meeting(TimestampMixin, db.Model):
         info={"label": "Type"},
     )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), info={"label": "Début"})
+    #: The source gives the day only: starts_at holds midnight (Paris) of that day,
+    #: screens say "heure non précisée" and calendars show an all-day event.
+    time_unknown: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Heure non précisée"},
+    )
     ends_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), info={"label": "Fin"}
     )
@@ -87,6 +94,10 @@ class Meeting(TimestampMixin, db.Model):
     )
     documents_url: Mapped[str | None] = mapped_column(
         sa.String(500), info={"label": "Lien vers les documents"}
+    )
+    #: What the link is called in the source ("Google Drive partagé").
+    documents_label: Mapped[str | None] = mapped_column(
+        sa.String(200), info={"label": "Nom du lien vers les documents"}
     )
     #: The following meeting, as announced in these minutes.
     next_meeting_id: Mapped[int | None] = mapped_column(
@@ -129,6 +140,15 @@ class Meeting(TimestampMixin, db.Model):
     @property
     def local_end(self) -> datetime | None:
         return self.ends_at.astimezone(PARIS) if self.ends_at else None
+
+    @property
+    def start_label(self) -> str:
+        """ "16/04/2019 12:30", or "16/04/2019, heure non précisée"."""
+        if self.starts_at is None:
+            return ""
+        if self.time_unknown:
+            return self.local_start.strftime("%d/%m/%Y") + ", heure non précisée"
+        return self.local_start.strftime("%d/%m/%Y %H:%M")
 
     @property
     def has_minutes(self) -> bool:
