@@ -315,3 +315,31 @@ def test_the_time_unknown_box_keeps_the_day_only(admin_client, db):
     meeting = db.session.execute(sa.select(Meeting)).scalar_one()
     assert meeting.time_unknown is True
     assert meeting.local_start.strftime("%H:%M") == "00:00"
+
+
+def test_details_pages_show_related_records_with_add_shortcuts(admin_client, demo):
+    group = demo.session.execute(
+        sa.select(WorkingGroup).where(WorkingGroup.memberships.any())
+    ).scalar()
+    membership = group.memberships[0]
+    html = _text(admin_client.get(f"/admin/working_group/details/?id={group.id}"))
+    members = html[html.index('id="group-members"') :]
+    assert f"/admin/member/details/?id={membership.member_id}" in members
+    add = f"/admin/membership/new/?group={group.id}"
+    assert add in members
+    meeting = demo.session.execute(
+        sa.select(Meeting).where(Meeting.group_id == group.id)
+    ).scalar()
+    meetings = html[html.index('id="group-meetings"') :]
+    assert f"/admin/meeting/details/?id={meeting.id}" in meetings
+    assert f"/admin/meeting/new/?group={group.id}" in meetings
+    # The shortcut opens the form with the group already chosen.
+    form = _text(admin_client.get(add))
+    assert f'value="{group.id}"' in form[form.index('id="group"') - 200 :][:600]
+    member_html = _text(
+        admin_client.get(f"/admin/member/details/?id={membership.member_id}")
+    )
+    groups = member_html[member_html.index('id="member-groups"') :]
+    assert f"/admin/working_group/details/?id={group.id}" in groups
+    assert f"/admin/action/new/?owner={membership.member_id}" in member_html
+    assert 'id="member-attendance"' in member_html

@@ -255,6 +255,24 @@ class SecuredModelView(
         opts = self._eager_options()
         return query.options(*opts) if opts else query
 
+    # ----- "add" shortcuts of the details pages: ?group=3 pre-fills the group
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method != "GET":
+            return form
+        mapper = sa.inspect(self.model)
+        for key, raw in request.args.items():
+            rel = mapper.relationships.get(key)
+            field = getattr(form, key, None)
+            if rel is None or field is None or rel.direction.name != "MANYTOONE":
+                continue
+            if not raw.isdigit() or len(raw) > 18:
+                continue
+            target = db.session.get(rel.mapper.class_, int(raw))
+            if target is not None:
+                field.data = target
+        return form
+
     # ----- validation: field errors in French rather than database errors
     def validate_form(self, form) -> bool:
         ok = super().validate_form(form)
