@@ -134,6 +134,11 @@ def test_interface_words_are_french(app, admin_client, demo):
         assert english_or_odd not in listing, english_or_odd
     assert "Effacer les filtres" in listing
     assert "50 lignes par page" in listing and "20 lignes par page" in listing
+    # Row actions: a tooltip and an accessible name, the icon hidden from readers.
+    listing = _text(admin_client.get("/admin/member/"))
+    for name in ("Voir la fiche", "Modifier", "Supprimer…", "Historique"):
+        assert f'title="{name}" aria-label="{name}"' in listing, name
+    assert 'aria-hidden="true"></span></a>' in listing
     details = _text(admin_client.get(f"/admin/member/details/?id={member.id}"))
     assert ">Modifier<" in details and "Editer" not in details
     # No "Filtre" box above a record's fields.
