@@ -133,6 +133,7 @@ def test_interface_words_are_french(app, admin_client, demo):
     for english_or_odd in ("Filtres réinitialisés", "articles", "Editer", " items"):
         assert english_or_odd not in listing, english_or_odd
     assert "Effacer les filtres" in listing
+    assert ">Exporter<" in listing and ">Export<" not in listing
     assert "50 lignes par page" in listing and "20 lignes par page" in listing
     # Row actions: a tooltip and an accessible name, the icon hidden from readers.
     listing = _text(admin_client.get("/admin/member/"))

@@ -36,6 +36,7 @@ FRENCH_WORDS = {
     "Save and Continue Editing": "Enregistrer et continuer la saisie",
     "Save and Add Another": "Enregistrer et en créer une autre",
     "Reset Filters": "Effacer les filtres",
+    "Export": "Exporter",
     "items": "lignes par page",
 }
 
