@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.admin import init_admin
@@ -132,9 +132,8 @@ def create_app(
 
 
 def _select_locale() -> str:
-    """French unless the person chose English (session); browsers' language is ignored
-    so that every staff member sees the same French screens by default."""
-    chosen = session.get("lang") if session else None
-    if chosen in current_app.config["LANGUAGES"]:
-        return chosen
+    """Always French: the staff work in French, and an English switch that could
+    translate only Flask-Admin's own buttons left pages half in each language
+    (issue 14). Browsers' language is ignored so every screen reads the same.
+    """
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -19,7 +19,7 @@ class Defaults:
     ORG_ADDRESS = "6 rue Alphonse Rio, 56100 Lorient"
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
-    LANGUAGES = ("fr", "en")
+    LANGUAGES = ("fr",)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     #: Migrate the database to the latest revision when the app starts.
     AUTO_MIGRATE = True

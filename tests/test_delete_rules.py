@@ -203,12 +203,13 @@ def test_bulk_delete_applies_the_same_rules(demo, admin_client):
     demo.session.commit()
     html = admin_client.post(
         "/admin/member/action/",
-        data={"action": "delete", "rowid": [str(member.id)]},
+        data={"action": "delete", "rowid": [str(member.id)], "confirmed": "1"},
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Suppression refusée" in html
     admin_client.post(
-        "/admin/college/action/", data={"action": "delete", "rowid": [str(college.id)]}
+        "/admin/college/action/",
+        data={"action": "delete", "rowid": [str(college.id)], "confirmed": "1"},
     )
     demo.session.expire_all()
     assert demo.session.get(Member, member.id) is not None

@@ -322,7 +322,8 @@ def test_bulk_delete_works_for_editor(app, editor_client, everything):
     ids = list(_db.session.execute(sa.select(Measurement.id)).scalars())
     _db.session.rollback()
     response = editor_client.post(
-        "/admin/measurement/action/", data={"action": "delete", "rowid": ids}
+        "/admin/measurement/action/",
+        data={"action": "delete", "rowid": ids, "confirmed": "1"},
     )
     assert response.status_code == 302
     remaining = _db.session.execute(sa.select(sa.func.count(Measurement.id))).scalar()

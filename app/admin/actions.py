@@ -12,7 +12,14 @@ from app.models import ActionStatus
 class ActionView(SecuredModelView):
     column_list = ["title", "owner", "group", "due_on", "asap", "status", "done_on"]
     column_searchable_list = ["title", "description", "owner.last_name"]
-    column_filters = ["status", "due_on", "asap", "group.name", "done_on"]
+    column_filters = [
+        "status",
+        "owner.last_name",
+        "due_on",
+        "asap",
+        "group.name",
+        "done_on",
+    ]
     column_default_sort = [("due_on", False), ("id", False)]
     column_sortable_list = [
         "title",

@@ -21,16 +21,19 @@ from app.admin.fields import (
     FrenchFilterConverter,
     FrenchModelConverter,
     add_error,
+    date_in_range,
     finite_decimal,
+    required_if_not_null,
     web_link,
 )
 from app.admin.history import HistoryViewMixin
 from app.admin.listing import FastListMixin
+from app.admin.messages import FrenchMessagesMixin
 from app.auth.access import ModelAccessMixin
 from app.auth.redirects import REDIRECT_PARAMS
 from app.extensions import db
 from app.labels import model_labels
-from app.models.base import LabelledEnum
+from app.models.base import LabelledEnum, UTCDateTime
 from app.normalisers import is_web_link
 from app.timezone import PARIS
 
@@ -105,12 +108,19 @@ def default_search_fields(model) -> list[str]:
 
 
 class SecuredModelView(
-    ModelAccessMixin, HistoryViewMixin, ExportMixin, FastListMixin, ModelView
+    ModelAccessMixin,
+    FrenchMessagesMixin,
+    HistoryViewMixin,
+    ExportMixin,
+    FastListMixin,
+    ModelView,
 ):
     """Base of every admin view.
 
     - ``ModelAccessMixin`` (app/auth/access.py): role checks on every request and
       endpoint; it comes first so that it wraps everything below.
+    - ``FrenchMessagesMixin`` (app/admin/messages.py): Flask-Admin's words in the
+      staff's French and confirmations that name the record.
     - ``HistoryViewMixin`` (app/admin/history.py): history, restore, optimistic
       locking, safe delete and archiving.
     - ``ExportMixin`` (app/admin/exports.py): streamed exports in open formats.
@@ -203,17 +213,20 @@ class SecuredModelView(
             if column.info.get("format") == "url" and column.key not in args:
                 args[column.key] = {"validators": list(URL_VALIDATORS)}
         for column in mapper.columns:
-            # A Numeric field replaced by a field of the view's own (French euros)
-            # skips the converter's checks: finite, within the column's precision.
-            if isinstance(column.type, sa.Numeric) and column.key in (
-                self.form_overrides or {}
-            ):
-                spec = dict(args.get(column.key, {}))
-                spec["validators"] = [
-                    *spec.get("validators", []),
-                    finite_decimal(column.type.precision, column.type.scale),
-                ]
-                args[column.key] = spec
+            # A field replaced by one of the view's own (French euros, a meeting's
+            # start) skips the converter's checks: add them back.
+            if column.key not in (self.form_overrides or {}):
+                continue
+            check = None
+            if isinstance(column.type, sa.Numeric):
+                check = finite_decimal(column.type.precision, column.type.scale)
+            elif isinstance(column.type, UTCDateTime | sa.Date | sa.DateTime):
+                check = date_in_range
+            spec = dict(args.get(column.key, {}))
+            if check is not None:
+                spec["validators"] = [*spec.get("validators", []), check]
+            required_if_not_null(column, spec)
+            args[column.key] = spec
         for name in self.non_negative_fields:
             spec = dict(args.get(name, {}))
             spec.setdefault("validators", []).append(
@@ -268,6 +281,24 @@ class SecuredModelView(
         query = super().get_query()
         opts = self._eager_options()
         return query.options(*opts) if opts else query
+
+    # ----- "add" shortcuts of the details pages: ?group=3 pre-fills the group
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method != "GET":
+            return form
+        mapper = sa.inspect(self.model)
+        for key, raw in request.args.items():
+            rel = mapper.relationships.get(key)
+            field = getattr(form, key, None)
+            if rel is None or field is None or rel.direction.name != "MANYTOONE":
+                continue
+            if not raw.isdigit() or len(raw) > 18:
+                continue
+            target = db.session.get(rel.mapper.class_, int(raw))
+            if target is not None:
+                field.data = target
+        return form
 
     # ----- validation: field errors in French rather than database errors
     def validate_form(self, form) -> bool:
@@ -371,11 +402,16 @@ class SecuredModelView(
         return True
 
 
-def linkify(url: str | None) -> Markup | str:
-    """A link to ``url``; a value stored before links were checked (a
-    ``javascript:`` address) is shown as plain text, never made clickable."""
+def linkify(url: str | None, label: str | None = None) -> Markup | str:
+    """A link showing its name ("Google Drive partagé") and its address, or the
+    address alone; a value stored before links were checked (a ``javascript:``
+    address) is shown as plain text, never made clickable."""
     if not url:
-        return ""
+        return label or ""
     if not is_web_link(url):
-        return url
+        return f"{label} ({url})" if label else url
+    if label:
+        return Markup('<a href="{0}" rel="noopener noreferrer">{1}</a> ({0})').format(
+            url, label
+        )
     return Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -14,7 +15,9 @@ from flask_admin.form.fields import DateTimeField
 from flask_admin.model import filters as model_filters
 from flask_admin.model.form import converts
 from wtforms import ValidationError
+from wtforms.fields import DecimalField
 from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
 
 from app.normalisers import (
     CONTROL_MESSAGE,
@@ -64,6 +67,85 @@ class ParisDateTimeField(DateTimeField):
         raise ValueError(
             "Date et heure invalides : utilisez le format AAAA-MM-JJ HH:MM."
         )
+
+
+#: Spaces people type or paste between thousands (space, no-break, narrow no-break).
+_GROUPING = re.compile(r"[ \u00a0\u202f]")
+DECIMAL_MESSAGE = "Nombre invalide : écrivez par exemple 4,5 ou 1250."
+
+
+def parse_french_decimal(text: str) -> Decimal:
+    """ "4,5", "4.5" and "1 250,75" as Decimal; ValueError (French) otherwise.
+
+    A comma and a point together ("1,250.5") are refused rather than guessed.
+    """
+    cleaned = _GROUPING.sub("", text.strip())
+    if "," in cleaned and "." in cleaned or cleaned.count(",") > 1:
+        raise ValueError(DECIMAL_MESSAGE)
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(DECIMAL_MESSAGE) from None
+    if not value.is_finite():
+        raise ValueError(DECIMAL_MESSAGE)
+    return value
+
+
+class FrenchDecimalField(DecimalField):
+    """A decimal typed with a comma or a point, whatever the browser's language.
+
+    A text input (``inputmode="decimal"``): an ``<input type="number">`` in an
+    English-language browser turned "4,5" into 45 before the server saw it.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args, render_kw=None, **kwargs):
+        render_kw = {"inputmode": "decimal", **(render_kw or {})}
+        super().__init__(*args, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data.normalize(), "f").replace(".", ",")
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_french_decimal(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
+
+
+class MeetingStartField(ParisDateTimeField):
+    """A meeting's start: a date and a time, or a date alone ("16/04/2019"), which
+    the source documents sometimes give; ``date_only`` then tells the view."""
+
+    date_only = False
+
+    def _value(self) -> str:
+        if not self.raw_data and self.date_only and isinstance(self.data, datetime):
+            value = self.data.astimezone(PARIS) if self.data.tzinfo else self.data
+            return value.strftime("%Y-%m-%d")
+        return super()._value()
+
+    def process_formdata(self, valuelist) -> None:
+        text = " ".join(valuelist or ()).strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                day = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            self.date_only = True
+            self.data = day.replace(tzinfo=PARIS).astimezone(UTC)
+            return
+        self.date_only = False
+        super().process_formdata(valuelist)
 
 
 def enum_coerce(enum_cls):
@@ -162,9 +244,15 @@ def _add(field_args, *checks) -> None:
     field_args["validators"] = [*checks, *field_args.get("validators", [])]
 
 
-def _required(column, field_args) -> None:
+def required_if_not_null(column, field_args) -> None:
+    """A column the database requires is required in the form, blank text refused."""
     if not column.nullable and column.default is None and column.server_default is None:
-        field_args["validators"] = [not_blank, *field_args.get("validators", [])]
+        validators = field_args.get("validators", [])
+        if not_blank not in validators:
+            field_args["validators"] = [not_blank, *validators]
+
+
+_required = required_if_not_null
 
 
 class FrenchModelConverter(AdminModelConverter):
@@ -200,12 +288,13 @@ class FrenchModelConverter(AdminModelConverter):
 
     @converts("Numeric")
     def handle_decimal_types(self, column, field_args, **extra):
+        # Typed the French way ("4,5") whatever the browser's language, and
+        # finite within the column's precision (no NaN, Infinity or 1e30).
         precision = getattr(column.type, "precision", None)
         scale = getattr(column.type, "scale", None)
         _add(field_args, finite_decimal(precision, scale))
-        return super().handle_decimal_types(
-            column=column, field_args=field_args, **extra
-        )
+        field_args.setdefault("places", None)
+        return FrenchDecimalField(**field_args)
 
     @converts("sqlalchemy.sql.sqltypes.Enum")
     def convert_enum(self, column, field_args, **extra):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from app.admin.listing import FastLinkAction
 from app.admin.locking import LockingMixin
+from app.admin.messages import deleted_many_message
 from app.extensions import db
 from app.history import deletion
 from app.history.entries import record_entries
@@ -199,18 +200,33 @@ class HistoryViewMixin(LockingMixin):
 
     @expose("/delete/confirm/")
     def delete_confirm_view(self):
+        """What a deletion would remove, for one record or a selection (bulk delete
+        comes here too, rather than to a browser dialog)."""
         return_url = get_redirect_target() or self.get_url(".index_view")
-        record_id = request.args.get("id", "")
-        model = self.get_one(record_id) if record_id.isdigit() else None
-        if model is None or not self.can_delete:
+        raw_ids = request.args.getlist("id")
+        models = [
+            self.get_one(raw) for raw in raw_ids if raw.isdigit() and len(raw) < 19
+        ]
+        models = [model for model in models if model is not None]
+        if not models or not self.can_delete:
             flash("Cette fiche n'existe pas ou plus.", "error")
             return redirect(return_url)
-        deps = deletion.dependents(model)
+        items = []
+        for model in models:
+            deps = deletion.dependents(model)
+            items.append(
+                {
+                    "model": model,
+                    "refusal": deletion.refusal_message(model),
+                    "removed": [d for d in deps if not d.blocking],
+                }
+            )
         return self.render(
             self.confirm_delete_template,
-            model=model,
-            refusal=deletion.refusal_message(model),
-            removed=[d for d in deps if not d.blocking],
+            model=models[0],
+            items=items,
+            refusal=items[0]["refusal"] if len(items) == 1 else None,
+            removed=items[0]["removed"],
             return_url=return_url,
         )
 
@@ -232,7 +248,12 @@ class HistoryViewMixin(LockingMixin):
         if refusal:
             flash(refusal, "error")
             return False
-        seen = request.form.get("seen_version", type=int) if request else None
+        seen = None
+        if request:
+            # A bulk confirmation sends one version per record.
+            seen = request.form.get(f"seen_version_{model.id}", type=int)
+            if seen is None:
+                seen = request.form.get("seen_version", type=int)
         if seen is not None and self.has_history and model.version != seen:
             flash(self.conflict_message(model, seen, deleting=True), "error")
             return False
@@ -255,15 +276,32 @@ class HistoryViewMixin(LockingMixin):
         self.after_model_delete(model)
         return True
 
-    @action(
-        "delete",
-        lazy_gettext("Delete"),
-        lazy_gettext("Are you sure you want to delete selected records?"),
-    )
-    def action_delete(self, ids) -> None:
-        # Same rules as a single delete (delete_model); ids arrive as text, which
-        # PostgreSQL refuses to compare with integer keys.
-        return super().action_delete([_as_key(i) for i in ids])
+    @action("delete", lazy_gettext("Delete"))
+    def action_delete(self, ids):
+        """Bulk delete: first the confirmation page listing what would go, then,
+        once confirmed there, the same rules as a single delete (delete_model)."""
+        keys = [_as_key(i) for i in ids]
+        if request.form.get("confirmed") != "1":
+            return redirect(
+                self.get_url(
+                    ".delete_confirm_view",
+                    id=[str(k) for k in keys],
+                    url=get_redirect_target() or self.get_url(".index_view"),
+                )
+            )
+        # ids arrive as text, which PostgreSQL refuses to compare with integer keys.
+        rows = db.session.execute(
+            sa.select(self.model).where(self.model.id.in_(keys))
+        ).scalars()
+        names = []
+        for row in list(rows):
+            name = str(row)
+            if self.delete_model(row):
+                names.append(name)
+        g.pop("cdpl_named_messages", None)  # one sentence for the whole selection
+        if names:
+            flash(deleted_many_message(self.model, names), "success")
+        return None
 
     # ----- archive instead of delete
     def is_action_allowed(self, name: str) -> bool:

@@ -74,9 +74,10 @@ class FastLinkAction(row_templates.BaseListRowAction):
             cache[key] = (
                 Markup('<a class="icon" href="') + Markup(head),
                 Markup(tail)
-                + Markup('" title="{}"><span class="{}"></span></a>').format(
-                    self.title or "", _ICONS[self.endpoint]
-                ),
+                + Markup(
+                    '" title="{0}" aria-label="{0}">'
+                    '<span class="{1}" aria-hidden="true"></span></a>'
+                ).format(self.title or "", _ICONS[self.endpoint]),
             )
         return cache[key]
 
@@ -136,9 +137,10 @@ class FastListMixin(FastSearchMixin):
         for action in super().get_list_row_actions():
             kind = type(action)
             if kind is row_templates.ViewRowAction:
-                action = FastLinkAction(".details_view", action.title)
+                # Flask-Admin's catalogue says "Afficher l'enregistrement".
+                action = FastLinkAction(".details_view", "Voir la fiche")
             elif kind is row_templates.EditRowAction:
-                action = FastLinkAction(".edit_view", action.title)
+                action = FastLinkAction(".edit_view", "Modifier")
             elif kind is row_templates.DeleteRowAction:
                 action = FastDeleteAction(action.title)
             actions.append(action)

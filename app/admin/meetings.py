@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.form import InlineFormAdmin
 from flask_admin.model.template import LinkRowAction
@@ -11,12 +13,14 @@ from wtforms import validators
 from app.admin.attendance import AttendanceScreen
 from app.admin.base import URL_VALIDATORS, SecuredModelView, linkify
 from app.admin.convocation import ConvocationScreen, flash_meeting_notices
-from app.admin.fields import add_error, check_decision
+from app.admin.fields import MeetingStartField, add_error, check_decision
 from app.admin.minutes import MinutesScreen
 from app.admin.report import ReportScreens
 from app.extensions import db
 from app.labels import model_labels
+from app.meetings.report import render_markdown
 from app.models import Attendance, Decision, Member
+from app.timezone import PARIS
 
 
 class AttendanceInline(InlineFormAdmin):
@@ -114,6 +118,7 @@ class MeetingView(
         "group",
         "kind",
         "starts_at",
+        "time_unknown",
         "ends_at",
         "place",
         "status",
@@ -121,14 +126,17 @@ class MeetingView(
         "author",
         "context",
         "exchanges",
+        "documents_label",
         "documents_url",
         "next_meeting",
         "attendances",
         "decisions",
     ]
+    form_overrides = {"starts_at": MeetingStartField}
     inline_models = [AttendanceInline(Attendance), DecisionInline(Decision)]
     form_args = {
         "documents_url": {"validators": list(URL_VALIDATORS)},
+        "documents_label": {"validators": [validators.Length(max=200)]},
         "place": {"validators": [validators.Length(max=255)]},
     }
     form_ajax_refs = {
@@ -147,10 +155,16 @@ class MeetingView(
             minimum_input_length=1,
         ),
     }
-    column_formatters = {"documents_url": lambda v, c, m, n: linkify(m.documents_url)}
+    column_formatters = {
+        "documents_url": lambda v, c, m, n: linkify(m.documents_url, m.documents_label),
+        "starts_at": lambda v, c, m, n: m.start_label,
+    }
     column_formatters_detail = {
         **column_formatters,
         "attendances": attendance_summary,
+        # Written in Markdown on the minutes screen: shown formatted, not **raw**.
+        "context": lambda v, c, m, n: render_markdown(m.context),
+        "exchanges": lambda v, c, m, n: render_markdown(m.exchanges),
     }
     column_details_list = [
         "group",
@@ -173,6 +187,27 @@ class MeetingView(
     def after_model_change(self, form, model, is_created):
         super().after_model_change(form, model, is_created)
         flash_meeting_notices()
+
+    def on_form_prefill(self, form, id):
+        model = self.get_one(id)
+        if model is not None and model.time_unknown:
+            form.starts_at.date_only = True
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        # A day typed without a time means "heure non précisée", like the box.
+        if getattr(form.starts_at, "date_only", False):
+            model.time_unknown = True
+        if model.time_unknown and model.starts_at is not None:
+            day = model.starts_at.astimezone(PARIS).date()
+            model.starts_at = datetime.combine(day, time(0), PARIS).astimezone(UTC)
+
+    def get_save_return_url(self, model, is_created=False):
+        # A new meeting opens on its page, whose buttons lead to the next steps
+        # (attendance, minutes, compte rendu), rather than back on the list.
+        if is_created:
+            return self.get_url(".details_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
 
     def extra_validation(self, form) -> bool:
         ok = duplicate_attendance_errors(form.attendances.entries)

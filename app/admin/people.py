@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_admin.model.form import InlineFormAdmin
 
 from app.admin.base import SecuredModelView
 from app.admin.fields import add_error, email_validator, phone_validator
+from app.extensions import db
 from app.labels import model_labels
-from app.models import Membership
+from app.models import Action, Meeting, Membership
 from app.normalisers import display_phone
 
 
@@ -71,6 +73,17 @@ class MemberView(SecuredModelView):
         "college": {"fields": ["name"], "page_size": 10},
     }
 
+    def owned_actions(self, member) -> list[Action]:
+        """The follow-up actions this member is responsible for (details page)."""
+        return list(
+            db.session.execute(
+                sa.select(Action)
+                .where(Action.owner_id == member.id)
+                .order_by(Action.due_on.desc().nulls_last(), Action.id.desc())
+                .limit(100)
+            ).scalars()
+        )
+
     def on_form_prefill(self, form, id):
         # Show stored E.164 numbers in the familiar national layout.
         if form.phone.data and not form.phone.raw_data:
@@ -99,21 +112,35 @@ class WorkingGroupView(SecuredModelView):
     form_columns = ["name", "description", "active", "memberships"]
     inline_models = [MembershipInline(Membership)]
 
+    def group_meetings(self, group) -> list[Meeting]:
+        """The group's meetings, latest first (details page)."""
+        return list(
+            db.session.execute(
+                sa.select(Meeting)
+                .where(Meeting.group_id == group.id)
+                .order_by(Meeting.starts_at.desc())
+                .limit(100)
+            ).scalars()
+        )
+
     def extra_validation(self, form) -> bool:
         ok = True
-        seen = set()
-        for entry in form.memberships.entries:
+        seen: dict[tuple, int] = {}
+        for number, entry in enumerate(form.memberships.entries, start=1):
             sub = entry.form
             member = sub.member.data
             if member is None:
                 continue
             key = (member.id, sub.since.data)
             if key in seen:
+                # Named beside the row, like the meeting's attendance does.
                 add_error(
-                    sub.member, "Ce membre figure deux fois avec la même date de début."
+                    sub.member,
+                    f"« {member} » figure déjà à la ligne {seen[key]} "
+                    "avec la même date de début.",
                 )
                 ok = False
-            seen.add(key)
+            seen.setdefault(key, number)
             if sub.since.data and sub.until.data and sub.until.data < sub.since.data:
                 add_error(sub.until, "La date de fin précède la date de début.")
                 ok = False

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import OPEN_ACTION_STATUSES, Action, Meeting, MeetingStatus
+from app.models import (
+    OPEN_ACTION_STATUSES,
+    Action,
+    Meeting,
+    MeetingStatus,
+    Member,
+    WorkingGroup,
+)
 from app.models.base import utcnow
 from app.models.meetings import WITHOUT_MINUTES_SQL
 
@@ -27,6 +34,8 @@ class Dashboard:
     today: date = field(default_factory=date.today)
     #: How many rows each list would hold without its display limit.
     totals: dict[str, int] = field(default_factory=dict)
+    #: No group, member or meeting yet: the page says where to start.
+    empty: bool = False
 
 
 def _count(stmt) -> int:
@@ -41,6 +50,13 @@ def build_dashboard(limit: int = 10, action_limit: int = 20) -> Dashboard:
     now = utcnow()
     today = date.today()
     board = Dashboard(today=today)
+    board.empty = not db.session.execute(
+        sa.select(
+            sa.exists(sa.select(WorkingGroup.id))
+            | sa.exists(sa.select(Member.id))
+            | sa.exists(sa.select(Meeting.id))
+        )
+    ).scalar_one()
     board.next_meetings = list(
         db.session.execute(
             sa.select(Meeting)
@@ -75,8 +91,10 @@ def build_dashboard(limit: int = 10, action_limit: int = 20) -> Dashboard:
         .where(
             # The partial index ix_meeting_without_minutes serves this condition.
             sa.text(WITHOUT_MINUTES_SQL),
-            sa.or_(Meeting.status == MeetingStatus.held, Meeting.starts_at < now),
-            Meeting.status != MeetingStatus.cancelled,
+            # Only meetings marked held: a "Prévue" one, even past, is never
+            # "tenue sans compte rendu". Written as a CASE so that SQLite keeps
+            # the partial index (ordered by date) rather than the status index.
+            sa.case((Meeting.status == MeetingStatus.held, 1), else_=0) == 1,
         )
         .order_by(Meeting.starts_at.desc())
     )

@@ -67,12 +67,18 @@ def meeting_event(meeting: Meeting, stamp: datetime | None = None) -> Event:
     # meeting increments its version.
     event.add("sequence", max((meeting.version or 1) - 1, 0))
     event.add("summary", without_control_chars(meeting_summary(meeting)))
-    event.add("dtstart", meeting.local_start)
-    if meeting.ends_at is not None:
-        event.add("dtend", meeting.local_end)
+    if meeting.time_unknown:
+        # Day known, time not: an all-day event (DTEND is the next day, exclusive).
+        day = meeting.local_start.date()
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
     else:
-        # Without DTEND or DURATION a client shows a zero-length event.
-        event.add("duration", default_duration())
+        event.add("dtstart", meeting.local_start)
+        if meeting.ends_at is not None:
+            event.add("dtend", meeting.local_end)
+        else:
+            # Without DTEND or DURATION a client shows a zero-length event.
+            event.add("duration", default_duration())
     # Values stored before control characters and odd links were refused must
     # not break every subscriber's feed.
     if meeting.place:

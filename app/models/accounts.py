@@ -96,6 +96,7 @@ class AuthSession(db.Model):
     #: A log of its own: copying its rows into the change log would only add noise.
     __history__ = False
     __label__ = "Session"
+    __gender__ = "f"
     __label_plural__ = "Sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,6 +30,7 @@ OPEN_ACTION_STATUSES = (ActionStatus.todo, ActionStatus.in_progress)
 class Action(TimestampMixin, db.Model):
     __tablename__ = "action"
     __label__ = "Action de suivi"
+    __gender__ = "f"
     __label_plural__ = "Actions de suivi"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {"title": ("title",), "body": ("description",)}

@@ -23,6 +23,7 @@ class ChangeLog(db.Model):
 
     __tablename__ = "change_log"
     __label__ = "Entrée du journal"
+    __gender__ = "f"
     __label_plural__ = "Journal des modifications"
     #: The log does not log itself.
     __history__ = False

@@ -57,6 +57,7 @@ WITHOUT_MINUTES_SQL = (
 class Meeting(TimestampMixin, db.Model):
     __tablename__ = "meeting"
     __label__ = "Réunion"
+    __gender__ = "f"
     __label_plural__ = "Réunions"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {
@@ -77,6 +78,13 @@ class Meeting(TimestampMixin, db.Model):
         info={"label": "Type"},
     )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), info={"label": "Début"})
+    #: The source gives the day only: starts_at holds midnight (Paris) of that day,
+    #: screens say "heure non précisée" and calendars show an all-day event.
+    time_unknown: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Heure non précisée"},
+    )
     ends_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), info={"label": "Fin"}
     )
@@ -100,6 +108,10 @@ class Meeting(TimestampMixin, db.Model):
     )
     documents_url: Mapped[str | None] = mapped_column(
         sa.String(500), info={"label": "Lien vers les documents"}
+    )
+    #: What the link is called in the source ("Google Drive partagé").
+    documents_label: Mapped[str | None] = mapped_column(
+        sa.String(200), info={"label": "Nom du lien vers les documents"}
     )
     #: The following meeting, as announced in these minutes.
     next_meeting_id: Mapped[int | None] = mapped_column(
@@ -152,6 +164,15 @@ class Meeting(TimestampMixin, db.Model):
         return self.ends_at.astimezone(PARIS) if self.ends_at else None
 
     @property
+    def start_label(self) -> str:
+        """ "16/04/2019 12:30", or "16/04/2019, heure non précisée"."""
+        if self.starts_at is None:
+            return ""
+        if self.time_unknown:
+            return self.local_start.strftime("%d/%m/%Y") + ", heure non précisée"
+        return self.local_start.strftime("%d/%m/%Y %H:%M")
+
+    @property
     def has_minutes(self) -> bool:
         return bool((self.exchanges or "").strip() or (self.context or "").strip())
 
@@ -169,6 +190,7 @@ class Meeting(TimestampMixin, db.Model):
 class Attendance(TimestampMixin, db.Model):
     __tablename__ = "attendance"
     __label__ = "Présence"
+    __gender__ = "f"
     __label_plural__ = "Présences"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("member",)
@@ -222,6 +244,7 @@ class Attendance(TimestampMixin, db.Model):
 class Decision(TimestampMixin, db.Model):
     __tablename__ = "decision"
     __label__ = "Décision"
+    __gender__ = "f"
     __label_plural__ = "Décisions"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {"title": ("text",)}

@@ -36,6 +36,7 @@ class GroupRole(LabelledEnum):
 class Organisation(TimestampMixin, db.Model):
     __tablename__ = "organisation"
     __label__ = "Structure"
+    __gender__ = "f"
     __label_plural__ = "Structures"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {"title": ("name",), "body": ("town",)}
@@ -198,6 +199,7 @@ class WorkingGroup(TimestampMixin, db.Model):
 class Membership(TimestampMixin, db.Model):
     __tablename__ = "membership"
     __label__ = "Participation à un groupe"
+    __gender__ = "f"
     __label_plural__ = "Participations aux groupes"
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("member", "group")

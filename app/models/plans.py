@@ -101,6 +101,7 @@ class Plan(TimestampMixin, db.Model):
 class PlanAction(TimestampMixin, db.Model):
     __tablename__ = "plan_action"
     __label__ = "Action du plan"
+    __gender__ = "f"
     __label_plural__ = "Actions des plans"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {
@@ -339,6 +340,7 @@ class Indicator(TimestampMixin, db.Model):
 class Measurement(TimestampMixin, db.Model):
     __tablename__ = "measurement"
     __label__ = "Mesure"
+    __gender__ = "f"
     __label_plural__ = "Mesures"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {"body": ("comment", "source")}

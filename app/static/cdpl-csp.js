@@ -1,8 +1,8 @@
 /*
  * Flask-Admin's templates use a few inline onclick="" handlers. The
  * Content-Security-Policy forbids inline code ('unsafe-inline' is not allowed),
- * so the browser ignores them; this file, served by the app, does the same work
- * from a listener. Only the known handler shapes are recognised: nothing is
+ * so the app renames them data-cdpl-onclick (app/web.py) and this file, served
+ * by the app, does the same work from a listener. Only the known handler shapes are recognised: nothing is
  * evaluated.
  */
 (function () {
@@ -30,7 +30,7 @@
   }
 
   document.addEventListener('click', function (event) {
-    var el = event.target.closest ? event.target.closest('[onclick]') : null;
-    if (el) { run(el, el.getAttribute('onclick').trim(), event); }
+    var el = event.target.closest ? event.target.closest('[data-cdpl-onclick]') : null;
+    if (el) { run(el, el.getAttribute('data-cdpl-onclick').trim(), event); }
   });
 })();

@@ -85,7 +85,7 @@ MEMBERS_FIXED = (
 def _upload(page, upload_path: str, content: str) -> None:
     page.goto(upload_path)
     page.get_by_label("Données à importer").select_option("membres")
-    page.get_by_label("Fichier").set_input_files(
+    page.get_by_label("Fichier", exact=True).set_input_files(
         {
             "name": "membres.csv",
             "mimeType": "text/csv",
