@@ -8,6 +8,7 @@ from flask_babel import get_locale, refresh
 from app.auth.headers import csp_nonce
 from app.auth.redirects import safe_next
 from app.meetings.feeds import bp as feeds_bp
+from app.public.opendata import bp as public_bp
 from app.public.replies import bp as replies_bp
 
 bp = Blueprint("web", __name__)
@@ -46,6 +47,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(replies_bp)
+    app.register_blueprint(public_bp)
     app.after_request(_declare_language)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     # Flask-Babel caches the locale in the app context, which a test client (or

@@ -91,6 +91,13 @@ class Meeting(TimestampMixin, db.Model):
     next_meeting_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("meeting.id", ondelete="SET NULL"), index=True
     )
+    #: Published on the public pages and in the open-data package (date, group, objective, counts, decisions; no names).
+    public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Public"},
+    )
 
     group: Mapped[WorkingGroup | None] = relationship(info={"label": "Groupe"})
     author: Mapped[Member | None] = relationship(info={"label": "Rédaction"})
@@ -119,6 +126,7 @@ class Meeting(TimestampMixin, db.Model):
         sa.Index("ix_meeting_starts_at", "starts_at"),
         sa.Index("ix_meeting_status", "status"),
         sa.Index("ix_meeting_kind", "kind"),
+        sa.Index("ix_meeting_public", "public"),
     )
 
     @property
