@@ -208,7 +208,7 @@ def test_no_personal_data_in_any_public_byte(client, published, demo):
 
 def test_private_again_or_deleted_is_gone_at_next_generation(client, published, demo):
     action = next(a for a in published["actions"] if a.number == 13)
-    assert f",13,".encode() in get_ok(client, "/public/donnees/actions.csv").data
+    assert b",13," in get_ok(client, "/public/donnees/actions.csv").data
     action.public = False
     demo.session.commit()
     assert b",13," not in get_ok(client, "/public/donnees/actions.csv").data
