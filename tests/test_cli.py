@@ -36,6 +36,7 @@ SUBCOMMANDS = [
     ["backup"],
     ["restore"],
     ["send-mail"],
+    ["export-opendata"],
     ["db"],
     ["db", "upgrade"],
     ["db", "downgrade"],

@@ -319,3 +319,16 @@ def test_package_date_is_the_last_change(client, published, demo):
     assert created.replace(tzinfo=UTC) <= datetime.now(UTC)
     again = json.loads(get_ok(client, "/public/donnees/datapackage.json").data)
     assert again["created"] == package["created"]
+
+
+def test_export_command_writes_the_package(app, published, tmp_path):
+    result = app.test_cli_runner().invoke(
+        args=["export-opendata", str(tmp_path / "od")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "fichier(s) écrit(s)" in result.output
+    written = sorted(p.name for p in (tmp_path / "od").iterdir())
+    assert "datapackage.json" in written and "donnees-publiques.zip" in written
+    assert "amendements.csv" in written and "catalogue.csv" in written
+    text = (tmp_path / "od" / "actions.csv").read_text()
+    assert len(text.splitlines()) == 5
