@@ -332,3 +332,10 @@ def test_export_command_writes_the_package(app, published, tmp_path):
     assert "amendements.csv" in written and "catalogue.csv" in written
     text = (tmp_path / "od" / "actions.csv").read_text()
     assert len(text.splitlines()) == 5
+
+
+def test_a_request_with_cookies_is_never_cached_publicly(client, published):
+    client.set_cookie("session", "quelque-chose")
+    response = get_ok(client, "/public/donnees/actions.csv")
+    assert response.headers["Cache-Control"].startswith("private")
+    assert "Cookie" in response.headers["Vary"]

@@ -45,12 +45,20 @@ def _switched_off():
         abort(404)
 
 
+def _cache_control() -> str:
+    # A request with cookies may get a refreshed session cookie back (added
+    # after this view): such an answer must never sit in a shared cache.
+    scope = "private" if request.cookies else "public"
+    return f"{scope}, max-age={MAX_AGE}"
+
+
 def _cacheable(body: bytes | str, mimetype: str, **headers) -> Response:
     data = body.encode("utf-8") if isinstance(body, str) else body
     response = Response(data, content_type=mimetype)
     response.set_etag(hashlib.sha256(data).hexdigest()[:32])
     response.last_modified = last_change()
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = _cache_control()
+    response.vary.add("Cookie")
     for name, value in headers.items():
         response.headers[name.replace("_", "-")] = value
     return response.make_conditional(request)
@@ -155,7 +163,7 @@ def meetings_feed():
     state = ";".join(f"{m.id}:{m.version}:{m.updated_at}" for m in found)
     response.set_etag(hashlib.sha256(state.encode()).hexdigest()[:32])
     response.last_modified = last_change()
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = _cache_control()
     return response.make_conditional(request)
 
 
@@ -177,7 +185,7 @@ def document_file(document_id: int):
     response = Response(body, content_type=version.media_type)
     response.headers["Content-Disposition"] = _attachment(version.filename)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = _cache_control()
     response.set_etag(version.sha256)
     return response.make_conditional(request)
 
