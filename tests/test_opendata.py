@@ -339,3 +339,14 @@ def test_a_request_with_cookies_is_never_cached_publicly(client, published):
     response = get_ok(client, "/public/donnees/actions.csv")
     assert response.headers["Cache-Control"].startswith("private")
     assert "Cookie" in response.headers["Vary"]
+
+
+def test_switch_and_licence_come_from_the_environment(monkeypatch):
+    from app.config import Defaults, apply_environment
+
+    monkeypatch.setenv("CDPL_PUBLIC_PAGES_ENABLED", "false")
+    monkeypatch.setenv("CDPL_OPENDATA_LICENCE_NAME", "ODbL-1.0")
+    config = {k: getattr(Defaults, k) for k in dir(Defaults) if k.isupper()}
+    apply_environment(config)
+    assert config["PUBLIC_PAGES_ENABLED"] is False
+    assert config["OPENDATA_LICENCE_NAME"] == "ODbL-1.0"
