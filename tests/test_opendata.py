@@ -350,3 +350,20 @@ def test_switch_and_licence_come_from_the_environment(monkeypatch):
     apply_environment(config)
     assert config["PUBLIC_PAGES_ENABLED"] is False
     assert config["OPENDATA_LICENCE_NAME"] == "ODbL-1.0"
+
+
+def test_no_admin_endpoint_is_linked_from_the_public_pages(client, published):
+    import re
+
+    checked = 0
+    for url, body in crawl(client).items():
+        if url.startswith("zip") or not body.lstrip().startswith(b"<!DOCTYPE"):
+            continue
+        links = re.findall(rb'(?:href|src|action)="([^"]*)"', body)
+        checked += len(links)
+        for link in links:
+            assert not link.startswith(b"/admin") or link.startswith(
+                b"/admin/static/"
+            ), (url, link)
+            assert not link.startswith((b"/auth", b"/login", b"/compte")), (url, link)
+    assert checked > 30
