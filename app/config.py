@@ -66,6 +66,16 @@ class Defaults:
     BACKUP_KEEP = 7
     #: Length of a meeting without an end time in calendar files (minutes).
     CALENDAR_DEFAULT_DURATION_MINUTES = 120
+    # ----- public pages and open data (app/public/opendata.py, app/opendata/)
+    #: False: everything under /public/ answers 404 (the reply links stay).
+    PUBLIC_PAGES_ENABLED = True
+    OPENDATA_LICENCE_NAME = "etalab-2.0"
+    OPENDATA_LICENCE_TITLE = "Licence Ouverte / Open Licence version 2.0"
+    OPENDATA_LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    #: SIRET of the council or of its carrier, for the SCDL catalogue.
+    OPENDATA_SIRET = ""
+    #: Territory the data covers (SCDL COUV_SPAT_NOM).
+    OPENDATA_TERRITORY = "Pays de Lorient"
     # ----- e-mail (app/mail/): with no host and sender, messages wait in the outbox
     MAIL_SMTP_HOST = ""
     MAIL_SMTP_PORT = 587
@@ -124,6 +134,12 @@ ENV_KEYS = {
     "CDPL_MAIL_REMINDER_DAYS": "MAIL_REMINDER_DAYS",
     "CDPL_MAIL_BODY_RETENTION_MONTHS": "MAIL_BODY_RETENTION_MONTHS",
     "CDPL_MAIL_FLAG_AFTER_FAILURES": "MAIL_FLAG_AFTER_FAILURES",
+    "CDPL_PUBLIC_PAGES_ENABLED": "PUBLIC_PAGES_ENABLED",
+    "CDPL_OPENDATA_LICENCE_NAME": "OPENDATA_LICENCE_NAME",
+    "CDPL_OPENDATA_LICENCE_TITLE": "OPENDATA_LICENCE_TITLE",
+    "CDPL_OPENDATA_LICENCE_URL": "OPENDATA_LICENCE_URL",
+    "CDPL_OPENDATA_SIRET": "OPENDATA_SIRET",
+    "CDPL_OPENDATA_TERRITORY": "OPENDATA_TERRITORY",
 }
 
 

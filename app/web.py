@@ -7,6 +7,7 @@ from flask_babel import get_locale, refresh
 
 from app.auth.headers import csp_nonce
 from app.meetings.feeds import bp as feeds_bp
+from app.public.opendata import bp as public_bp
 from app.public.replies import bp as replies_bp
 
 bp = Blueprint("web", __name__)
@@ -60,6 +61,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(replies_bp)
+    app.register_blueprint(public_bp)
     app.after_request(_declare_language)
     app.after_request(_defuse_inline_handlers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

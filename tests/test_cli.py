@@ -37,6 +37,7 @@ SUBCOMMANDS = [
     ["restore"],
     ["send-mail"],
     ["reindex"],
+    ["export-opendata"],
     ["db"],
     ["db", "upgrade"],
     ["db", "downgrade"],

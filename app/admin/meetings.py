@@ -102,7 +102,15 @@ class MeetingView(
             "fa fa-file-text-o", "report/?id={row_id}", "Voir le compte rendu"
         ),
     ]
-    column_list = ["starts_at", "group", "kind", "place", "status", "objective"]
+    column_list = [
+        "starts_at",
+        "group",
+        "kind",
+        "place",
+        "status",
+        "objective",
+        "public",
+    ]
     column_searchable_list = ["place", "objective", "group.name"]
     column_filters = ["starts_at", "kind", "status", "group.name"]
     column_default_sort = ("starts_at", True)
@@ -129,6 +137,7 @@ class MeetingView(
         "documents_label",
         "documents_url",
         "next_meeting",
+        "public",
         "attendances",
         "decisions",
     ]

@@ -30,17 +30,25 @@ def _plan_link(view, context, model, name):
 
 
 class PlanView(PlanScreens, SecuredModelView):
-    column_list = ["name", "short_name", "owner", "starts_on", "ends_on"]
+    column_list = ["name", "short_name", "owner", "starts_on", "ends_on", "public"]
     column_searchable_list = ["name", "short_name"]
     column_default_sort = "name"
     column_formatters = {"name": _plan_link}
-    form_columns = ["name", "short_name", "owner", "starts_on", "ends_on"]
+    form_columns = ["name", "short_name", "owner", "starts_on", "ends_on", "public"]
     form_ajax_refs = {"owner": {"fields": ["name"], "page_size": 10}}
     date_order_checks = (("starts_on", "ends_on", "La fin précède le début."),)
 
 
 class PlanActionView(SecuredModelView):
-    column_list = ["plan", "number", "title", "axis", "budget", "progress_status"]
+    column_list = [
+        "plan",
+        "number",
+        "title",
+        "axis",
+        "budget",
+        "progress_status",
+        "public",
+    ]
     column_searchable_list = ["title", "axis"]
     column_filters = ["plan.short_name", "axis", "number", "budget", "progress_status"]
     column_default_sort = [("plan_id", False), ("number", False)]
@@ -62,6 +70,7 @@ class PlanActionView(SecuredModelView):
         "progress_status",
         "progress_percent",
         "progress_on",
+        "public",
     ]
     form_overrides = {"budget": EurosField}
     form_args = {
@@ -84,7 +93,7 @@ class PlanActionView(SecuredModelView):
 
 
 class AmendmentView(AmendmentScreens, SecuredModelView):
-    column_list = ["plan_action", "kind", "text", "proposed_by", "status"]
+    column_list = ["plan_action", "kind", "text", "proposed_by", "status", "public"]
     column_searchable_list = ["text", "rationale"]
     column_filters = ["kind", "status", "plan_action.number"]
     column_labels = {"plan_action.number": "N° de l'action"}
@@ -104,6 +113,7 @@ class AmendmentView(AmendmentScreens, SecuredModelView):
         "proposed_share",
         "proposed_by",
         "meeting",
+        "public",
     ]
     form_overrides = {"proposed_budget": EurosField, "proposed_share": PercentField}
     form_args = {
@@ -152,7 +162,15 @@ class AmendmentView(AmendmentScreens, SecuredModelView):
 
 
 class IndicatorView(IndicatorScreens, SecuredModelView):
-    column_list = ["name", "plan_action", "unit", "baseline", "target", "target_on"]
+    column_list = [
+        "name",
+        "plan_action",
+        "unit",
+        "baseline",
+        "target",
+        "target_on",
+        "public",
+    ]
     column_searchable_list = ["name", "description", "source"]
     column_filters = ["direction", "target_on", "unit"]
     column_default_sort = "name"
@@ -172,6 +190,7 @@ class IndicatorView(IndicatorScreens, SecuredModelView):
         "target_on",
         "direction",
         "source",
+        "public",
     ]
     form_args = {
         "unit": {"description": "Par exemple %, €, nombre de personnes."},

@@ -81,9 +81,11 @@ def set_security_headers(response):
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     endpoint = request.endpoint or ""
     # A view may allow the client alone to keep a copy ("private", as the
-    # calendar feeds do so that calendar apps do not refetch every minute).
-    private = "private" in (headers.get("Cache-Control") or "")
-    if not endpoint.endswith("static") and not private:
+    # calendar feeds do so that calendar apps do not refetch every minute), or
+    # anyone ("public": the /public/ pages, which hold no personal data).
+    cache = headers.get("Cache-Control") or ""
+    keep = "private" in cache or ("public" in cache and endpoint.startswith("public."))
+    if not endpoint.endswith("static") and not keep:
         # Pages and exports hold personal data: never kept by browsers or proxies.
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"

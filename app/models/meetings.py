@@ -117,6 +117,13 @@ class Meeting(TimestampMixin, db.Model):
     next_meeting_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("meeting.id", ondelete="SET NULL"), index=True
     )
+    #: Published on the public pages and in the open-data package (date, group, objective, counts, decisions; no names).
+    public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Public"},
+    )
 
     group: Mapped[WorkingGroup | None] = relationship(info={"label": "Groupe"})
     author: Mapped[Member | None] = relationship(info={"label": "Rédaction"})
@@ -153,6 +160,7 @@ class Meeting(TimestampMixin, db.Model):
             sqlite_where=sa.text(WITHOUT_MINUTES_SQL),
             postgresql_where=sa.text(WITHOUT_MINUTES_SQL),
         ),
+        sa.Index("ix_meeting_public", "public"),
     )
 
     @property

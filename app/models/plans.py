@@ -78,6 +78,13 @@ class Plan(TimestampMixin, db.Model):
     ends_on: Mapped[date | None] = mapped_column(
         sa.Date, info={"label": "Fin de période"}
     )
+    #: Published on the public pages and in the open-data package (never guessed).
+    public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Public"},
+    )
 
     owner: Mapped[Organisation | None] = relationship(info={"label": "Porteur"})
     actions: Mapped[list[PlanAction]] = relationship(
@@ -90,6 +97,7 @@ class Plan(TimestampMixin, db.Model):
             "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
             name="period_order",
         ),
+        sa.Index("ix_plan_public", "public"),
     )
 
     def __str__(self) -> str:
@@ -137,6 +145,13 @@ class PlanAction(TimestampMixin, db.Model):
     progress_on: Mapped[date | None] = mapped_column(
         sa.Date, info={"label": "Avancement mis à jour le"}
     )
+    #: Published on the public pages and in the open-data package (never guessed).
+    public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Public"},
+    )
 
     plan: Mapped[Plan] = relationship(back_populates="actions", info={"label": "Plan"})
     amendments: Mapped[list[Amendment]] = relationship(
@@ -157,6 +172,7 @@ class PlanAction(TimestampMixin, db.Model):
         ),
         sa.Index("ix_plan_action_axis", "axis"),
         sa.Index("ix_plan_action_progress_status", "progress_status"),
+        sa.Index("ix_plan_action_public", "public"),
     )
 
     def __str__(self) -> str:
@@ -205,6 +221,13 @@ class Amendment(TimestampMixin, db.Model):
         default=AmendmentStatus.proposed,
         info={"label": "Statut"},
     )
+    #: Published on the public pages and in the open-data package (never guessed).
+    public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Public"},
+    )
 
     plan_action: Mapped[PlanAction] = relationship(
         back_populates="amendments", info={"label": "Action du plan"}
@@ -228,6 +251,7 @@ class Amendment(TimestampMixin, db.Model):
             name="share_range",
         ),
         sa.Index("ix_amendment_status", "status"),
+        sa.Index("ix_amendment_public", "public"),
     )
 
     def __str__(self) -> str:
@@ -315,6 +339,13 @@ class Indicator(TimestampMixin, db.Model):
         info={"label": "Sens souhaité"},
     )
     source: Mapped[str | None] = mapped_column(sa.String(300), info={"label": "Source"})
+    #: Published on the public pages and in the open-data package (never guessed).
+    public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        default=False,
+        server_default=sa.false(),
+        info={"label": "Public"},
+    )
 
     plan_action: Mapped[PlanAction | None] = relationship(
         back_populates="indicators", info={"label": "Action du plan"}
@@ -327,6 +358,7 @@ class Indicator(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.Index("ix_indicator_name", "name"),
+        sa.Index("ix_indicator_public", "public"),
         sa.CheckConstraint(
             "target_on IS NULL OR baseline_on IS NULL OR target_on >= baseline_on",
             name="target_after_baseline",

@@ -1,0 +1,38 @@
+"""``cdpl-gestion export-opendata``: write the open-data package to a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from app.cli.base import FrenchCommand, with_database
+from app.opendata.package import build_package
+
+
+@click.command("export-opendata", cls=FrenchCommand)
+@click.argument(
+    "folder", type=click.Path(file_okay=False, writable=True, path_type=Path)
+)
+@with_database
+def export_opendata_command(folder: Path) -> None:
+    """Écrire les données publiques (CSV, JSON, datapackage.json, README,
+    catalogue SCDL et ZIP) dans FOLDER, par exemple pour les déposer sur un
+    portail de données ouvertes. Seuls les enregistrements marqués « Public »
+    y figurent, sans aucune donnée personnelle ; les fichiers déjà présents
+    du même nom sont remplacés."""
+    package = build_package()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in package.files.items():
+        (folder / name).write_bytes(body)
+    (folder / "donnees-publiques.zip").write_bytes(package.zip_bytes())
+    rows = sum(package.row_counts.values())
+    click.echo(
+        f"{len(package.files) + 1} fichier(s) écrit(s) dans {folder} "
+        f"({rows} ligne(s) publiée(s))."
+    )
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(export_opendata_command)

@@ -1,0 +1,8 @@
+"""Open data: what the council chose to publish, in open formats, with no
+personal data (domain service; never imports app.admin).
+
+``selection`` says which records are public (a record and every parent it
+hangs from must carry ``public``); ``resources`` turns them into rows with a
+Table Schema; ``package`` writes CSV, JSON, datapackage.json, the README, the
+SCDL catalogue and the ZIP.
+"""
