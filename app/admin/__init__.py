@@ -32,6 +32,7 @@ from app.admin.plans import (
     PlanView,
 )
 from app.admin.plans_page import PlanOverviewView
+from app.admin.rgpd import ConsentView, PersonalDataView
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
 from app.extensions import db
@@ -42,6 +43,7 @@ from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
 from app.plans.indicators import off_track_indicators
+from app.rgpd.register import member_consents
 
 PEOPLE = "Personnes"
 MEETINGS = "Réunions"
@@ -113,6 +115,12 @@ def register_views(admin: Admin) -> None:
             m.SecurityEvent, category=ADMINISTRATION, endpoint="security_event"
         )
     )
+    admin.add_view(ConsentView(m.Consent, category=PEOPLE, endpoint="consent"))
+    admin.add_view(
+        PersonalDataView(
+            name="Données personnelles", category=ADMINISTRATION, endpoint="rgpd"
+        )
+    )
 
 
 def register_default_views(admin: Admin) -> None:
@@ -160,6 +168,7 @@ def _register_template_helpers(app: Flask) -> None:
         meeting_messages=meeting_messages,
         meeting_invitations=invitations_by_member,
         mail_address_health=address_health,
+        member_consents=member_consents,
     )
     app.jinja_env.filters["paris_datetime"] = paris_text
 
