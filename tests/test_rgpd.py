@@ -352,3 +352,41 @@ def test_cli_export_and_anonymise(app, person, tmp_path):
     )
     assert result.exit_code == 2
     assert "Aucun membre" in result.output
+
+
+def test_export_with_100000_history_entries_streams(db, make_member):
+    """The history part is read and written in batches: memory stays bounded."""
+    import tracemalloc
+
+    member = make_member(email="gros.historique@example.org")
+    rows = [
+        {
+            "changed_at": datetime(2026, 1, 1, tzinfo=UTC),
+            "actor_id": None,
+            "actor_label": "import",
+            "record_type": "member",
+            "record_id": member.id,
+            "record_label": member.full_name,
+            "kind": "update",
+            "changes": {"notes": [f"ancienne {n}", f"nouvelle {n}"]},
+            "snapshot": {"notes": f"nouvelle {n}"},
+            "batch": f"{n:032d}",
+            "note": None,
+        }
+        for n in range(100_000)
+    ]
+    db.session.execute(ChangeLog.__table__.insert(), rows)
+    db.session.commit()
+    del rows
+    buffer = io.BytesIO()
+    tracemalloc.start()
+    try:
+        write_member_export(buffer, member.id)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as zf:
+        with zf.open("historique.csv") as fh:
+            assert sum(1 for _ in fh) == 100_001 + 1  # header + creation entry
+    # The whole history as Python dicts would take hundreds of MB.
+    assert peak < 40 * 1024 * 1024, f"{peak / 1e6:.0f} Mo"
