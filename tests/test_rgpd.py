@@ -390,3 +390,76 @@ def test_export_with_100000_history_entries_streams(db, make_member):
             assert sum(1 for _ in fh) == 100_001 + 1  # header + creation entry
     # The whole history as Python dicts would take hundreds of MB.
     assert peak < 40 * 1024 * 1024, f"{peak / 1e6:.0f} Mo"
+
+
+def test_author_of_minutes_and_owner_of_open_actions(demo):
+    """Say what will change, then the generated compte rendu follows."""
+    from app.meetings.report import build_report, to_markdown
+
+    meeting = _db.session.execute(sa.select(Meeting)).scalars().first()
+    solenn = _db.session.execute(
+        sa.select(Member).where(Member.last_name == "Bréhaut")
+    ).scalar_one()
+    meeting.author = solenn
+    _db.session.add(Action(title="Diffuser l'avis", owner=solenn, meeting=meeting))
+    _db.session.commit()
+    assert "Solenn Bréhaut" in to_markdown(build_report(meeting))
+    lines = " ".join(preview(solenn).lines)
+    assert "compte(s) rendu(s) rédigé(s)" in lines
+    assert "action(s) ouverte(s)" in lines
+
+    meeting_id, solenn_id = meeting.id, solenn.id
+    anonymise_member(solenn_id)
+    _db.session.remove()
+    meeting = _db.session.get(Meeting, meeting_id)
+    text = to_markdown(build_report(meeting))
+    assert "Bréhaut" not in text
+    assert f"Membre anonymisé n° {solenn_id}" in text
+
+
+def test_purge_interrupted_half_way_can_be_run_again(app, db, monkeypatch):
+    """Each member is anonymised whole or not at all; a second run finishes."""
+    import app.rgpd.anonymise as anonymise_module
+
+    first = Member(first_name="Premier", last_name="Ancien", left_on=date(2015, 1, 1))
+    second = Member(first_name="Second", last_name="Ancien", left_on=date(2016, 1, 1))
+    db.session.add_all([first, second])
+    db.session.commit()
+    ids = (first.id, second.id)
+    real = anonymise_module._purge_log
+    calls = {"n": 0}
+
+    def crash_on_second(*args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("coupure")
+        return real(*args)
+
+    monkeypatch.setattr(anonymise_module, "_purge_log", crash_on_second)
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code != 0
+    db.session.remove()
+    done, intact = (db.session.get(Member, i) for i in ids)
+    assert done.anonymised_at is not None and done.first_name == "Membre anonymisé"
+    assert intact.anonymised_at is None and intact.first_name == "Second"
+    monkeypatch.setattr(anonymise_module, "_purge_log", real)
+    assert "1 membre(s) anonymisé(s)" in _run(app, "purge")
+    db.session.remove()
+    assert db.session.get(Member, ids[1]).first_name == "Membre anonymisé"
+
+
+def test_consent_withdrawal_is_in_the_history_and_the_export(db, make_member):
+    member = make_member()
+    consent = Consent(
+        member=member, purpose=ConsentPurpose.photo, given_on=date(2026, 1, 1)
+    )
+    db.session.add(consent)
+    db.session.commit()
+    consent.withdrawn_on = date(2026, 6, 1)
+    db.session.commit()
+    files = _export(member.id)
+    exported = json.loads(files["consentements.json"])
+    assert exported[0]["Retiré le"] == "2026-06-01"
+    assert exported[0]["Objet"] == "Conserver une photo"
+    history = files["historique.csv"].decode()
+    assert "consent" in history and "withdrawn_on" in history
