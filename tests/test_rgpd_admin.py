@@ -123,3 +123,24 @@ def test_member_linked_to_an_active_account_is_refused_on_screen(
 
 def test_unknown_member_is_a_404(admin_client, db):
     assert admin_client.get("/admin/rgpd/membre/?id=999999").status_code == 404
+
+
+def test_consent_withdrawn_before_given_is_refused_in_french(admin_client, db):
+    member = _member(db)
+    response = admin_client.post(
+        "/admin/consent/new/",
+        data={
+            "member": str(member.id),
+            "purpose": "phone",
+            "given_on": "2026-03-01",
+            "method": "paper",
+            "withdrawn_on": "2026-01-01",
+            "proof": "Formulaire classé au secrétariat",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Formulaire classé au secrétariat" in html  # input kept
+    assert "Le retrait précède la date du consentement." in html
+    assert "IntegrityError" not in html and "CHECK" not in html
+    assert db.session.execute(sa.select(Consent)).first() is None

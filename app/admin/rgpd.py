@@ -28,6 +28,9 @@ class ConsentView(SecuredModelView):
     column_filters = ["purpose", "method", "given_on", "withdrawn_on"]
     column_default_sort = [("given_on", True)]
     form_columns = ["member", "purpose", "given_on", "method", "withdrawn_on", "proof"]
+    date_order_checks = (
+        ("given_on", "withdrawn_on", "Le retrait précède la date du consentement."),
+    )
 
 
 class PersonalDataView(AccessMixin, BaseView):
