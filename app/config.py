@@ -102,6 +102,11 @@ class Defaults:
     MAIL_BODY_RETENTION_MONTHS = 12
     #: Permanent failures (since the last success) that flag a member's address.
     MAIL_FLAG_AFTER_FAILURES = 3
+    #: Members who left more than this many years ago are anonymised by ``purge``
+    #: (3 years: the CNIL's usual figure for an association's former members).
+    RGPD_MEMBER_RETENTION_YEARS = 3
+    #: Security log entries (logins, refusals) are deleted after this many months.
+    RGPD_SECURITY_LOG_MONTHS = 12
 
 
 ENV_KEYS = {
@@ -140,6 +145,8 @@ ENV_KEYS = {
     "CDPL_OPENDATA_LICENCE_URL": "OPENDATA_LICENCE_URL",
     "CDPL_OPENDATA_SIRET": "OPENDATA_SIRET",
     "CDPL_OPENDATA_TERRITORY": "OPENDATA_TERRITORY",
+    "CDPL_RGPD_MEMBER_RETENTION_YEARS": "RGPD_MEMBER_RETENTION_YEARS",
+    "CDPL_RGPD_SECURITY_LOG_MONTHS": "RGPD_SECURITY_LOG_MONTHS",
 }
 
 

@@ -135,6 +135,8 @@ def full_data(demo):
     from app.meetings.feeds import hash_token
     from app.models import (
         CalendarToken,
+        Consent,
+        ConsentPurpose,
         Document,
         Indicator,
         Invitation,
@@ -155,6 +157,9 @@ def full_data(demo):
     meeting = _db.session.execute(sa.select(Meeting)).scalars().first()
     member = _db.session.execute(sa.select(Member)).scalars().first()
     _db.session.add(Invitation(meeting=meeting, member=member, token_hash="0" * 64))
+    _db.session.add(
+        Consent(member=member, purpose=ConsentPurpose.phone, given_on=date(2019, 4, 1))
+    )
     message = OutboxMessage(
         to_address="membre@example.org", subject="Convocation", body="Bonjour"
     )

@@ -34,6 +34,7 @@ from app.admin.plans import (
 )
 from app.admin.plans_page import PlanOverviewView
 from app.admin.report import report_pdf_attachment
+from app.admin.rgpd import ConsentView, PersonalDataView
 from app.auth.access import AccessMixin
 from app.auth.headers import csp_nonce
 from app.documents.safety import human_size
@@ -47,6 +48,7 @@ from app.meetings.attendance import group_rates, member_rate
 from app.meetings.dashboard import build_dashboard
 from app.meetings.report import render_markdown
 from app.plans.indicators import off_track_indicators
+from app.rgpd.register import member_consents
 from app.timezone import paris_time
 
 PEOPLE = "Personnes"
@@ -130,6 +132,12 @@ def register_views(admin: Admin) -> None:
             m.SecurityEvent, category=ADMINISTRATION, endpoint="security_event"
         )
     )
+    admin.add_view(ConsentView(m.Consent, category=PEOPLE, endpoint="consent"))
+    admin.add_view(
+        PersonalDataView(
+            name="Données personnelles", category=ADMINISTRATION, endpoint="rgpd"
+        )
+    )
 
 
 def register_default_views(admin: Admin) -> None:
@@ -182,6 +190,7 @@ def _register_template_helpers(app: Flask) -> None:
         status_timeline=status_timeline,
         human_size=human_size,
         paris_time=paris_time,
+        member_consents=member_consents,
     )
     app.jinja_env.filters["paris_datetime"] = paris_text
 

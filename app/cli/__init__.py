@@ -19,6 +19,7 @@ from app.cli.base import FrenchCommand, with_database
 from app.cli.data import register_commands as register_data_commands
 from app.cli.mail import register_commands as register_mail_commands
 from app.cli.opendata import register_commands as register_opendata_commands
+from app.cli.rgpd import register_commands as register_rgpd_commands
 from app.demo import load_demo
 from app.extensions import db
 from app.models.accounts import User
@@ -134,3 +135,4 @@ def register_cli(app: Flask) -> None:
     register_data_commands(app)  # import-data, dump, load-dump, backup, restore
     register_mail_commands(app)  # send-mail
     register_opendata_commands(app)  # export-opendata
+    register_rgpd_commands(app)  # rgpd export|anonymise, purge

@@ -290,18 +290,21 @@ def waiting_count() -> int:
 
 
 # ----- retention ----------------------------------------------------------------
-def purge_bodies() -> int:
-    """Empty the body and attachments of messages older than the retention period."""
+def bodies_due_condition() -> sa.ColumnElement[bool]:
+    """Messages whose body and attachments are past the retention period."""
     months = int(current_app.config.get("MAIL_BODY_RETENTION_MONTHS") or 12)
     limit = utcnow() - timedelta(days=round(months * 30.44))
+    return sa.and_(
+        OutboxMessage.created_at < limit,
+        OutboxMessage.purged_at.is_(None),
+        OutboxMessage.state.in_((MessageState.sent, MessageState.permanent_failure)),
+    )
+
+
+def purge_bodies() -> int:
+    """Empty the body and attachments of messages older than the retention period."""
     messages = db.session.execute(
-        sa.select(OutboxMessage).where(
-            OutboxMessage.created_at < limit,
-            OutboxMessage.purged_at.is_(None),
-            OutboxMessage.state.in_(
-                (MessageState.sent, MessageState.permanent_failure)
-            ),
-        )
+        sa.select(OutboxMessage).where(bodies_due_condition())
     ).scalars()
     count = 0
     now = utcnow()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import LabelledEnum, TimestampMixin, enum_column
+from app.models.base import LabelledEnum, TimestampMixin, UTCDateTime, enum_column
 
 
 class OrganisationKind(LabelledEnum):
@@ -123,6 +123,10 @@ class Member(TimestampMixin, db.Model):
     #: Set when the member leaves; archived members stay in history and statistics.
     left_on: Mapped[date | None] = mapped_column(sa.Date, info={"label": "Parti·e le"})
     notes: Mapped[str | None] = mapped_column(sa.Text, info={"label": "Notes"})
+    #: Set by the RGPD anonymisation: identifying fields were replaced for good.
+    anonymised_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), info={"label": "Anonymisé·e le"}
+    )
 
     organisation: Mapped[Organisation | None] = relationship(
         back_populates="members", info={"label": "Structure"}

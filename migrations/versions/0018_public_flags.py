@@ -3,7 +3,7 @@
 Nothing is public until someone says so: every flag defaults to false.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
