@@ -148,7 +148,7 @@ def test_attached_to_the_avis_document_as_a_new_version(admin_client, demo):
     demo.session.expire_all()
     assert len(demo.session.get(Document, avis.id).versions) == before + 2
     download = admin_client.get(
-        f"/admin/document/files/download/?id={avis.id}&version={latest.number}"
+        f"/admin/document/files/download/?id={avis.id}&version={latest.id}"
     )
     assert download.status_code == 200
     assert "logiciels libres" in " ".join(_pdf_text(download.data).split())
