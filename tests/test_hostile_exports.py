@@ -59,6 +59,8 @@ def test_non_finite_or_huge_numbers_do_not_break_exports(admin_client, db, fmt):
     response = fetch(admin_client, f"/admin/indicator/export/{fmt}/")
     assert response.status_code == 200
     rows = read_rows(fmt, response.get_data())
+    if not stored:  # PostgreSQL refused both values: the export is empty
+        return
     column = rows[0].index("Nom")  # exports start with the record number (N°)
     names = {r[column] for r in rows[1:]}
     assert set(stored) <= names
