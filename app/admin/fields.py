@@ -101,22 +101,31 @@ class FrenchDecimalField(DecimalField):
     widget = TextInput()
 
     def __init__(self, *args, render_kw=None, **kwargs):
-        render_kw = {"inputmode": "decimal", **(render_kw or {})}
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", **(render_kw or {})}
         super().__init__(*args, render_kw=render_kw, **kwargs)
+
+    def parse(self, text: str) -> Decimal | None:
+        """The number typed (French ``ValueError`` if unreadable); subclasses read
+        euros or percentages."""
+        return parse_french_decimal(text)
+
+    def shown(self, value: Decimal) -> str:
+        """The stored number as the field shows it."""
+        return format(value.normalize(), "f").replace(".", ",")
 
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return format(self.data.normalize(), "f").replace(".", ",")
+        return self.shown(Decimal(self.data))
 
     def process_formdata(self, valuelist) -> None:
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
         try:
-            self.data = parse_french_decimal(valuelist[0])
+            self.data = self.parse(valuelist[0])
         except ValueError as exc:
             self.data = None
             raise ValueError(str(exc)) from None
