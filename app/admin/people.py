@@ -7,6 +7,7 @@ from flask_admin.model.form import InlineFormAdmin
 
 from app.admin.base import SecuredModelView
 from app.admin.fields import add_error, email_validator, phone_validator
+from app.admin.related import MemberRelatedMixin
 from app.extensions import db
 from app.labels import model_labels
 from app.models import Action, Meeting, Membership
@@ -28,7 +29,7 @@ class CollegeView(SecuredModelView):
     form_columns = ["name", "position"]
 
 
-class MemberView(SecuredModelView):
+class MemberView(MemberRelatedMixin, SecuredModelView):
     #: Adds the attendance rate (issue 5) under the record.
     details_template = "admin/people/member_details.html"
     column_list = [

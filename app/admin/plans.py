@@ -16,6 +16,11 @@ from app.admin.plans_amendments import AmendmentScreens
 from app.admin.plans_fields import EurosField, PercentField
 from app.admin.plans_indicators import IndicatorScreens
 from app.admin.plans_page import PlanScreens
+from app.admin.related import (
+    IndicatorRelatedMixin,
+    PlanActionRelatedMixin,
+    PlanRelatedMixin,
+)
 from app.extensions import db
 from app.models.plans import AmendmentKind, Indicator, Measurement
 from app.plans.circuit import record_creation
@@ -29,7 +34,7 @@ def _plan_link(view, context, model, name):
     )
 
 
-class PlanView(PlanScreens, SecuredModelView):
+class PlanView(PlanRelatedMixin, PlanScreens, SecuredModelView):
     column_list = ["name", "short_name", "owner", "starts_on", "ends_on", "public"]
     column_searchable_list = ["name", "short_name"]
     column_default_sort = "name"
@@ -39,7 +44,7 @@ class PlanView(PlanScreens, SecuredModelView):
     date_order_checks = (("starts_on", "ends_on", "La fin précède le début."),)
 
 
-class PlanActionView(SecuredModelView):
+class PlanActionView(PlanActionRelatedMixin, SecuredModelView):
     column_list = [
         "plan",
         "number",
@@ -161,7 +166,7 @@ class AmendmentView(AmendmentScreens, SecuredModelView):
             db.session.commit()
 
 
-class IndicatorView(IndicatorScreens, SecuredModelView):
+class IndicatorView(IndicatorRelatedMixin, IndicatorScreens, SecuredModelView):
     column_list = [
         "name",
         "plan_action",
