@@ -55,6 +55,7 @@ PAGES = {
     "formulaire de membre": "/admin/member/new/",
     "formulaire de réunion (lignes de présence)": "/admin/meeting/edit/?id={meeting}",
     "formulaire de groupe (participations)": "/admin/working_group/edit/?id={group}",
+    "formulaire de document (transmissions)": "/admin/document/edit/?id={document}",
     "fiche d'un membre": "/admin/member/details/?id={member}",
     "fiche d'une réunion": "/admin/meeting/details/?id={meeting}",
     "fiche d'un plan": "/admin/plan/details/?id={plan}",
