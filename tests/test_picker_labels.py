@@ -93,3 +93,25 @@ def test_labels_are_followed_through_two_records(demo):
         assert labels and all(label.endswith(f"action {number}") for label in labels)
     nothing = label_condition(session, Amendment, "supprimer stn 7")
     assert session.execute(sa.select(Amendment.id).where(nothing)).all() == []
+
+
+def test_a_date_column_matches_days_months_and_years(full_data):
+    """A ``Date`` part (no time zone): the measurement of 01/01/2020 of
+    ``full_data`` by its day, its month without the year and its year."""
+    from app.models import Measurement
+    from app.search.labels import _date_condition
+
+    session = full_data.session
+    column = Measurement.measured_on
+    for day, month, year, found in (
+        (1, 1, 2020, 1),
+        (None, 1, None, 1),
+        (None, None, 2020, 1),
+        (2, 1, 2020, 0),
+        (None, 2, None, 0),
+        (31, 2, 2020, 0),  # no such day: nothing, not an error
+    ):
+        stmt = sa.select(sa.func.count()).where(
+            _date_condition(session, column, day, month, year)
+        )
+        assert session.execute(stmt).scalar() == found, (day, month, year)

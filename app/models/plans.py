@@ -384,8 +384,6 @@ class Measurement(TimestampMixin, db.Model):
     __search_index__ = {"body": ("comment", "source")}
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("indicator",)
-    #: What a picker matches besides the search index: the parts of __str__.
-    __label_parts__ = ("indicator", "measured_on")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(
