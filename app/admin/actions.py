@@ -6,7 +6,8 @@ from datetime import date
 
 from app.admin.base import SecuredModelView
 from app.admin.fields import check_deadline
-from app.models import ActionStatus
+from app.admin.filters import RecordWordsFilter
+from app.models import Action, ActionStatus, Member
 
 
 class ActionView(SecuredModelView):
@@ -14,6 +15,8 @@ class ActionView(SecuredModelView):
     column_searchable_list = ["title", "description", "owner.last_name"]
     column_filters = [
         "status",
+        # "solenn bréhaut", as the owner's picker finds them.
+        RecordWordsFilter(Action.owner_id, "Responsable", Member),
         "owner.last_name",
         "due_on",
         "asap",

@@ -282,7 +282,8 @@ class SecuredModelView(
         opts = self._eager_options()
         return query.options(*opts) if opts else query
 
-    # ----- "add" shortcuts of the details pages: ?group=3 pre-fills the group
+    # ----- "add" shortcuts of the details pages: ?group=3 pre-fills the group,
+    # ?plan_actions=7 puts action 7 in a document's list of linked actions
     def create_form(self, obj=None):
         form = super().create_form(obj)
         if request.method != "GET":
@@ -291,13 +292,15 @@ class SecuredModelView(
         for key, raw in request.args.items():
             rel = mapper.relationships.get(key)
             field = getattr(form, key, None)
-            if rel is None or field is None or rel.direction.name != "MANYTOONE":
+            if rel is None or field is None:
+                continue
+            if rel.direction.name not in ("MANYTOONE", "MANYTOMANY"):
                 continue
             if not raw.isdigit() or len(raw) > 18:
                 continue
             target = db.session.get(rel.mapper.class_, int(raw))
             if target is not None:
-                field.data = target
+                field.data = target if rel.direction.name == "MANYTOONE" else [target]
         return form
 
     # ----- validation: field errors in French rather than database errors

@@ -15,6 +15,7 @@ from app.admin.base import URL_VALIDATORS, SecuredModelView, linkify
 from app.admin.convocation import ConvocationScreen, flash_meeting_notices
 from app.admin.fields import MeetingStartField, add_error, check_decision
 from app.admin.minutes import MinutesScreen
+from app.admin.related import MeetingRelatedMixin
 from app.admin.report import ReportScreens
 from app.extensions import db
 from app.labels import model_labels
@@ -82,6 +83,7 @@ class MeetingView(
     MinutesScreen,
     ReportScreens,
     ConvocationScreen,
+    MeetingRelatedMixin,
     SecuredModelView,
 ):
     details_template = "admin/meetings/meeting_details.html"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask_admin.model.form import InlineFormAdmin
 
 from app.admin.base import SecuredModelView
 from app.admin.fields import add_error, email_validator, phone_validator
+from app.admin.filters import LiveChoices, RecordFilter
+from app.admin.related import MemberRelatedMixin
 from app.extensions import db
 from app.labels import model_labels
-from app.models import Action, Meeting, Membership
+from app.models import Action, Meeting, Member, Membership, WorkingGroup
 from app.normalisers import display_phone
 
 
@@ -28,7 +32,7 @@ class CollegeView(SecuredModelView):
     form_columns = ["name", "position"]
 
 
-class MemberView(SecuredModelView):
+class MemberView(MemberRelatedMixin, SecuredModelView):
     #: Adds the attendance rate (issue 5) under the record.
     details_template = "admin/people/member_details.html"
     column_list = [
@@ -43,7 +47,23 @@ class MemberView(SecuredModelView):
         "left_on",
     ]
     column_searchable_list = ["last_name", "first_name", "email", "town"]
-    column_filters = ["role", "college.name", "town", "joined_on", "left_on"]
+    column_filters = [
+        "role",
+        RecordFilter(
+            Member.id,
+            "Groupe de travail",
+            LiveChoices(WorkingGroup, WorkingGroup.name),
+            keys=lambda group_id: sa.select(Membership.member_id).where(
+                Membership.group_id == group_id,
+                sa.or_(Membership.until.is_(None), Membership.until >= date.today()),
+            ),
+            operation="en est membre actuellement",
+        ),
+        "college.name",
+        "town",
+        "joined_on",
+        "left_on",
+    ]
     column_default_sort = [("last_name", False), ("first_name", False)]
     column_formatters = {"phone": lambda v, c, m, n: display_phone(m.phone)}
     column_formatters_detail = column_formatters

@@ -12,12 +12,26 @@ from markupsafe import Markup
 
 from app.admin.base import SecuredModelView
 from app.admin.fields import add_error
+from app.admin.filters import LiveChoices, RecordFilter, RecordWordsFilter
 from app.admin.plans_amendments import AmendmentScreens
 from app.admin.plans_fields import EurosField, PercentField
 from app.admin.plans_indicators import IndicatorScreens
 from app.admin.plans_page import PlanScreens
+from app.admin.related import (
+    IndicatorRelatedMixin,
+    PlanActionRelatedMixin,
+    PlanRelatedMixin,
+)
 from app.extensions import db
-from app.models.plans import AmendmentKind, Indicator, Measurement
+from app.models import Meeting
+from app.models.plans import (
+    Amendment,
+    AmendmentKind,
+    Indicator,
+    Measurement,
+    Plan,
+    PlanAction,
+)
 from app.plans.circuit import record_creation
 
 SHARE_RANGE = "La part doit être comprise entre 0 et 100 %."
@@ -29,7 +43,7 @@ def _plan_link(view, context, model, name):
     )
 
 
-class PlanView(PlanScreens, SecuredModelView):
+class PlanView(PlanRelatedMixin, PlanScreens, SecuredModelView):
     column_list = ["name", "short_name", "owner", "starts_on", "ends_on", "public"]
     column_searchable_list = ["name", "short_name"]
     column_default_sort = "name"
@@ -39,7 +53,7 @@ class PlanView(PlanScreens, SecuredModelView):
     date_order_checks = (("starts_on", "ends_on", "La fin précède le début."),)
 
 
-class PlanActionView(SecuredModelView):
+class PlanActionView(PlanActionRelatedMixin, SecuredModelView):
     column_list = [
         "plan",
         "number",
@@ -95,7 +109,23 @@ class PlanActionView(SecuredModelView):
 class AmendmentView(AmendmentScreens, SecuredModelView):
     column_list = ["plan_action", "kind", "text", "proposed_by", "status", "public"]
     column_searchable_list = ["text", "rationale"]
-    column_filters = ["kind", "status", "plan_action.number"]
+    column_filters = [
+        "kind",
+        "status",
+        RecordFilter(
+            Amendment.plan_action_id,
+            "Plan",
+            LiveChoices(Plan, Plan.name),
+            keys=lambda plan_id: sa.select(PlanAction.id).where(
+                PlanAction.plan_id == plan_id
+            ),
+        ),
+        # "stn 7", as the action's picker finds it.
+        RecordWordsFilter(Amendment.plan_action_id, "Action du plan", PlanAction),
+        "plan_action.number",
+        # "innovation 16/04/2019", as the meeting's picker finds it.
+        RecordWordsFilter(Amendment.meeting_id, "Réunion d'examen", Meeting),
+    ]
     column_labels = {"plan_action.number": "N° de l'action"}
     column_default_sort = ("id", False)
     column_formatters = {
@@ -161,7 +191,7 @@ class AmendmentView(AmendmentScreens, SecuredModelView):
             db.session.commit()
 
 
-class IndicatorView(IndicatorScreens, SecuredModelView):
+class IndicatorView(IndicatorRelatedMixin, IndicatorScreens, SecuredModelView):
     column_list = [
         "name",
         "plan_action",

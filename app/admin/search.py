@@ -23,7 +23,8 @@ from flask import flash, has_request_context
 from flask_admin.contrib.sqla import tools
 from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoader
 
-from app.search import parse, record_ids
+from app.search import label_condition, parse, record_ids
+from app.search.labels import label_parts
 from app.search.registry import spec_for
 
 #: Searches matching at most this many records are resolved to keys first.
@@ -33,16 +34,24 @@ SEARCH_PREFETCH_MAX = 2000
 
 
 class FastAjaxModelLoader(QueryAjaxModelLoader):
-    """Search-as-you-type picker: the index for searchable records; on SQLite,
-    ``x LIKE p`` (same meaning, see ``FastSearchMixin._matches``) otherwise."""
+    """Search-as-you-type picker: the index for searchable records, and the
+    words of the label for records that declare its parts
+    (``app.search.labels``); on SQLite, ``x LIKE p`` (same meaning, see
+    ``FastSearchMixin._matches``) otherwise."""
 
     def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
         session = getattr(self.session, "session", self.session)
         spec = spec_for(self.model)
-        if spec is not None:
+        if spec is not None or label_parts(self.model):
             query = self.get_query()
             parsed = parse(term)
-            if not parsed.empty:
+            if label_parts(self.model):
+                # The words of the label shown ("Innovation sociale numérique —
+                # 11/06/2019"), not only the record's own fields.
+                condition = label_condition(session, self.model, term)
+                if condition is not None:
+                    query = query.filter(condition)
+            elif not parsed.empty:
                 pk = sa.inspect(self.model).primary_key[0]
                 query = query.filter(
                     pk.in_(record_ids(session, parsed, spec.record_type))

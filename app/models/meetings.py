@@ -66,6 +66,9 @@ class Meeting(TimestampMixin, db.Model):
     }
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("group",)
+    #: What a picker matches besides the search index: the parts of __str__
+    #: (the group, or the kind without one, and the day; app/search/labels.py).
+    __label_parts__ = ("group", "kind", "starts_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Empty for bureau, plenary and board meetings.

@@ -120,6 +120,9 @@ class PlanAction(TimestampMixin, db.Model):
     }
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("plan",)
+    #: What a picker matches besides the search index: the parts of __str__
+    #: ("STN action 7": the plan and the number; app/search/labels.py).
+    __label_parts__ = ("plan", "number")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(
@@ -189,6 +192,9 @@ class Amendment(TimestampMixin, db.Model):
     __search_index__ = {"title": ("text",), "body": ("rationale",)}
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("plan_action",)
+    #: What a picker matches besides the search index: the parts of __str__
+    #: ("Compléter STN action 7"; app/search/labels.py).
+    __label_parts__ = ("kind", "plan_action")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_action_id: Mapped[int] = mapped_column(

@@ -6,7 +6,8 @@
   transaction as the record, and the full rebuild (``cdpl-gestion reindex``);
 - ``engine``: the database-specific matching (SQLite FTS5, PostgreSQL full
   text), the global search and its extracts; list searches and pickers use
-  ``record_ids`` (``app.admin.search``).
+  ``record_ids`` (``app.admin.search``);
+- ``labels``: a record found by the words of the label a picker shows.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from flask import Flask
 
 from app.search.engine import Results, record_ids, search
 from app.search.indexer import install, rebuild
+from app.search.labels import label_condition
 from app.search.query import Query, parse
 
 __all__ = [
     "Query",
     "Results",
     "init_search",
+    "label_condition",
     "parse",
     "rebuild",
     "record_ids",

@@ -24,10 +24,22 @@ from tests.e2e.helpers import (
 
 @pytest.fixture
 def demo_ids(demo_db) -> dict[str, int]:
-    from app.models import Meeting, Member, WorkingGroup
+    from app.models import (
+        Document,
+        Indicator,
+        Meeting,
+        Member,
+        Plan,
+        PlanAction,
+        WorkingGroup,
+    )
 
     with demo_db.session() as session:
         return {
+            "plan": session.scalar(sa.select(sa.func.min(Plan.id))),
+            "plan_action": session.scalar(sa.select(sa.func.min(PlanAction.id))),
+            "indicator": session.scalar(sa.select(sa.func.min(Indicator.id))),
+            "document": session.scalar(sa.select(sa.func.min(Document.id))),
             "meeting": session.scalar(sa.select(sa.func.min(Meeting.id))),
             "member": session.scalar(sa.select(sa.func.min(Member.id))),
             "group": session.scalar(sa.select(sa.func.min(WorkingGroup.id))),
@@ -43,8 +55,13 @@ PAGES = {
     "formulaire de membre": "/admin/member/new/",
     "formulaire de réunion (lignes de présence)": "/admin/meeting/edit/?id={meeting}",
     "formulaire de groupe (participations)": "/admin/working_group/edit/?id={group}",
+    "formulaire de document (transmissions)": "/admin/document/edit/?id={document}",
     "fiche d'un membre": "/admin/member/details/?id={member}",
     "fiche d'une réunion": "/admin/meeting/details/?id={meeting}",
+    "fiche d'un plan": "/admin/plan/details/?id={plan}",
+    "fiche d'une action du plan": "/admin/plan_action/details/?id={plan_action}",
+    "fiche d'un indicateur": "/admin/indicator/details/?id={indicator}",
+    "fiche d'un document": "/admin/document/details/?id={document}",
     "page introuvable (404)": "/admin/page-qui-n-existe-pas/",
 }
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from app.models import Meeting
+from tests.e2e.helpers import select2_choose, select2_value
+
 ENGLISH = ("Please enter", "No matches found", "Searching", "Apply", "Cancel")
 
 
@@ -41,3 +46,26 @@ def test_record_picker_and_date_picker_are_french(page, e2e_db):
     buttons = picker.inner_text()
     for english in ("Apply", "Cancel"):
         assert english not in buttons
+
+
+def test_picker_finds_what_it_shows(page, demo_db):
+    """Typing the words of a label finds it: a meeting by its group and day,
+    a plan action by its plan's acronym and number (issue 14)."""
+    page.goto("/admin/amendment/new/")
+    select2_choose(
+        page, "meeting", "innovation 11/06", "Innovation sociale numérique — 11/06/2019"
+    )
+    select2_choose(page, "plan_action", "stn 7", "STN action 7")
+    # The other meeting is not offered for that day.
+    page.locator("#s2id_meeting .select2-choice").click()
+    drop = page.locator("#select2-drop")
+    drop.locator("input.select2-input").fill("numérique 16/04")
+    drop.locator(".select2-result-selectable").first.wait_for()
+    offered = drop.locator(".select2-result-selectable").all_inner_texts()
+    assert offered == ["Innovation sociale numérique — 16/04/2019"], offered
+    page.keyboard.press("Escape")
+    with demo_db.session() as session:
+        ids = {m.title: m.id for m in session.execute(sa.select(Meeting)).scalars()}
+    assert select2_value(page, "meeting") == str(
+        ids["Innovation sociale numérique — 11/06/2019"]
+    )

@@ -62,3 +62,35 @@ def test_page_types_fit_the_screen(page, demo_ids, size):  # noqa: F811
                 problems.append(f"{what}: menu sur plusieurs lignes ({menu['height']})")
     assert problems == [], "\n".join(problems)
     assert errors == [], "\n".join(errors)
+
+
+def test_inline_rows_are_a_table_that_works_on_a_phone(page, demo_ids):  # noqa: F811
+    """A group's memberships at 390 px: one header, one row per member; a line
+    is added, filled, removed; the table scrolls in its box, not the page."""
+    from tests.e2e.helpers import add_inline, assert_accessible, inline_id
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/admin/working_group/edit/?id={demo_ids['group']}")
+    table = page.locator("#memberships table")
+    assert table.locator("thead th", has_text="Membre").count() == 1
+    before = table.locator("tbody > tr.inline-field").count()
+    assert before > 0
+    row = add_inline(page, "memberships")
+    assert row == before  # numbered after the last row
+    assert table.locator("tbody > tr.inline-field").count() == before + 1
+    added = page.locator(f"#{inline_id('memberships', row, 'since')}")
+    # Its own label, not the template's (screen readers name the field).
+    assert page.get_by_label("Depuis le").nth(row).get_attribute(
+        "id"
+    ) == added.get_attribute("id")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#memberships-{row} .inline-remove-field").click()
+    assert table.locator("tbody > tr.inline-field").count() == before
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, overflow
+    scroll = page.locator("#memberships .cdpl-inline-scroll")
+    assert scroll.evaluate("e => e.scrollWidth > e.clientWidth")  # scrolls inside
+    add_inline(page, "memberships")
+    assert_accessible(page, "participations en tableau, 390 px")
