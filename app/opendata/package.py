@@ -225,7 +225,8 @@ def readme(row_counts: dict[str, int], generated_at: datetime) -> bytes:
         "",
         "Seuls les enregistrements marqués « Public » sont publiés ; aucune donnée "
         "personnelle n'y figure (les réunions donnent le nombre de présents et "
-        "d'excusés, jamais leurs noms).",
+        "d'excusés, jamais leurs noms : la page publique des réunions nomme "
+        "celles et ceux qui y ont consenti, ces fichiers réutilisables non).",
         "",
         "Chaque table est fournie en CSV (UTF-8, séparateur virgule, dates au "
         "format ISO 8601, heures en UTC) et en JSON. `datapackage.json` les décrit "
