@@ -8,6 +8,7 @@ import click
 from flask import Flask
 
 from app.cli.base import FrenchCommand, with_database
+from app.opendata.catalogue import catalogue_gaps
 from app.opendata.package import build_package
 
 
@@ -32,6 +33,8 @@ def export_opendata_command(folder: Path) -> None:
         f"{len(package.files) + 1} fichier(s) écrit(s) dans {folder} "
         f"({rows} ligne(s) publiée(s))."
     )
+    for gap in catalogue_gaps():
+        click.echo(f"Attention, catalogue SCDL incomplet : {gap}", err=True)
 
 
 def register_commands(app: Flask) -> None:

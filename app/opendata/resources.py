@@ -48,6 +48,8 @@ class Resource:
     columns: tuple[Column, ...]
     rows: Callable[[], list[dict]]
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
+    #: Date columns whose span is the period the table covers (SCDL catalogue).
+    period: tuple[str, ...] = ()
 
 
 def _label(value) -> str | None:
@@ -262,6 +264,8 @@ RESOURCES: tuple[Resource, ...] = (
             Column("fin", "date", "Fin", "Dernier jour de la période du plan."),
         ),
         plan_rows,
+        (),
+        ("debut", "fin"),
     ),
     Resource(
         "actions",
@@ -301,6 +305,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         action_rows,
         (ForeignKey("plan_id", "plans"),),
+        ("avancement_date",),
     ),
     Resource(
         "amendements",
@@ -392,6 +397,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         indicator_rows,
         (ForeignKey("action_id", "actions"),),
+        ("date_reference", "date_cible"),
     ),
     Resource(
         "mesures",
@@ -418,6 +424,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         measurement_rows,
         (ForeignKey("indicateur_id", "indicateurs"),),
+        ("date",),
     ),
     Resource(
         "reunions",
@@ -459,6 +466,8 @@ RESOURCES: tuple[Resource, ...] = (
             ),
         ),
         meeting_rows,
+        (),
+        ("debut", "fin"),
     ),
     Resource(
         "decisions",
@@ -489,6 +498,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         decision_rows,
         (ForeignKey("reunion_id", "reunions"),),
+        ("echeance",),
     ),
     Resource(
         "documents",
@@ -526,6 +536,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         document_rows,
         (ForeignKey("reunion_id", "reunions"),),
+        ("date",),
     ),
 )
 
