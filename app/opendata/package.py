@@ -2,8 +2,9 @@
 datapackage.json (Frictionless Data Package, Table Schema), a French README,
 the list of datasets in the SCDL « Catalogue » columns, and a ZIP of it all.
 
-Generated from the database each time it is asked for, so a record made
-private or deleted is gone from the next answer. The generation date written
+Built from the database by ``build_package``; the pages serve the copy kept
+by ``app.opendata.freshness`` until the published data changes, so a record
+made private or deleted is gone from the next answer. The generation date written
 in the package is the last change among the published records, so that an
 unchanged package keeps the same bytes (and the same ETag).
 """
@@ -15,7 +16,7 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -34,6 +35,7 @@ class Package:
     files: dict[str, bytes]
     generated_at: datetime
     row_counts: dict[str, int]
+    _zip: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def etag(self) -> str:
@@ -43,6 +45,11 @@ class Package:
         return digest.hexdigest()[:32]
 
     def zip_bytes(self) -> bytes:
+        if self._zip is None:
+            self._zip = self._build_zip()
+        return self._zip
+
+    def _build_zip(self) -> bytes:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, body in self.files.items():

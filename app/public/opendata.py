@@ -22,7 +22,8 @@ from app.meetings.ical import calendar, meeting_summary
 from app.models.plans import Measurement
 from app.models.rgpd import ConsentPurpose
 from app.opendata import selection
-from app.opendata.package import build_package, last_change
+from app.opendata.freshness import cached_package
+from app.opendata.package import last_change
 from app.opendata.resources import RESOURCES, attendance_counts, attendance_names
 from app.plans.charts import ChartData, indicator_chart
 from app.plans.money import format_euros, format_percent
@@ -216,9 +217,10 @@ def document_file(document_id: int):
 
 @bp.get("/donnees/")
 def data_index():
-    package = build_package()
+    package = cached_package()
     return _page(
         "public/data.html",
+        last_modified=package.generated_at,
         package=package,
         resources=RESOURCES,
         licence_title=current_app.config["OPENDATA_LICENCE_TITLE"],
@@ -228,19 +230,24 @@ def data_index():
 
 @bp.get("/donnees/donnees-publiques.zip")
 def data_zip():
-    package = build_package()
+    package = cached_package()
     return _cacheable(
         package.zip_bytes(),
         "application/zip",
+        last_modified=package.generated_at,
         Content_Disposition='attachment; filename="donnees-publiques.zip"',
     )
 
 
 @bp.get("/donnees/<filename>")
 def data_file(filename: str):
-    package = build_package()
+    package = cached_package()
     body = package.files.get(filename)
     if body is None:
         abort(404)
     suffix = filename[filename.rfind(".") :]
-    return _cacheable(body, _MEDIA_TYPES.get(suffix, "application/octet-stream"))
+    return _cacheable(
+        body,
+        _MEDIA_TYPES.get(suffix, "application/octet-stream"),
+        last_modified=package.generated_at,
+    )
