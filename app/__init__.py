@@ -35,6 +35,7 @@ from app.extensions import babel, csrf, migrate
 from app.extensions import db as database
 from app.history import init_history
 from app.mail import init_mail
+from app.opendata import init_opendata
 from app.perf import init_perf
 from app.search import init_search
 from app.web import register_web
@@ -104,6 +105,7 @@ def create_app(
     init_history(app)
     init_mail(app)
     init_search(app)
+    init_opendata(app)
     migrate.init_app(app, database, directory=MIGRATIONS_DIR)
     babel.init_app(
         app,

@@ -38,6 +38,7 @@ SUBCOMMANDS = [
     ["send-mail"],
     ["reindex"],
     ["export-opendata"],
+    ["refresh-opendata"],
     ["rgpd"],
     ["rgpd", "export"],
     ["rgpd", "anonymise"],

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from freezegun import freeze_time
 
 from app.models import (
     Attendance,
@@ -19,6 +20,7 @@ from app.models import (
     Meeting,
 )
 from app.models.plans import Amendment, Indicator, Plan, PlanAction
+from app.models.rgpd import Consent, ConsentPurpose
 
 #: Distinctive personal data that must never reach a public byte.
 SECRET_PEOPLE = [
@@ -35,6 +37,22 @@ SECRET_PEOPLE = [
         "phone": "+33 2 97 11 22 33",
     },
 ]
+
+
+#: Consents to appear by name in published minutes: only the name may show.
+CONSENTING_PERSON = {
+    "first_name": "Maëlwenn",
+    "last_name": "Kerjosselin-Trébédan",
+    "email": "maelwenn.kerjosselin@consent-exemple.fr",
+    "phone": "07 12 34 56 78",
+}
+#: Consented, then withdrew: named nowhere.
+WITHDRAWN_PERSON = {
+    "first_name": "Goulven",
+    "last_name": "Pétronillec",
+    "email": "goulven.petronillec@retire.example",
+    "phone": "06 55 44 33 22",
+}
 
 
 def publish_demo(session) -> dict:
@@ -85,8 +103,35 @@ def published(demo, make_member):
     for amendment in demo.session.execute(sa.select(Amendment)).scalars():
         amendment.proposed_by = people[1]
     published["avis"].author = people[0]
+    consenting = make_member(**CONSENTING_PERSON)
+    withdrawn = make_member(**WITHDRAWN_PERSON)
+    today = date.today()
+    demo.session.add_all(
+        [
+            Attendance(meeting=meeting, member=consenting),
+            Attendance(meeting=meeting, member=withdrawn),
+            Consent(
+                member=consenting,
+                purpose=ConsentPurpose.named_in_minutes,
+                given_on=today - timedelta(days=30),
+            ),
+            # Consent to another purpose does not name anybody.
+            Consent(
+                member=people[0],
+                purpose=ConsentPurpose.phone,
+                given_on=today - timedelta(days=30),
+            ),
+            Consent(
+                member=withdrawn,
+                purpose=ConsentPurpose.named_in_minutes,
+                given_on=today - timedelta(days=30),
+                withdrawn_on=today - timedelta(days=1),
+            ),
+        ]
+    )
     demo.session.commit()
     published["people"] = people
+    published["consenting"] = consenting
     return published
 
 
@@ -137,14 +182,16 @@ def crawl(client) -> dict[str, bytes]:
     return seen
 
 
-def personal_markers(session) -> list[str]:
-    """Names, e-mails and phones of every member in the database."""
+def personal_markers(session, named_ok: tuple[int, ...] = ()) -> list[str]:
+    """Names, e-mails and phones of every member in the database (only the
+    e-mail and phone of the members in ``named_ok``)."""
     from app.models import Member
 
     markers = []
     for member in session.execute(sa.select(Member)).scalars():
-        markers.append(f"{member.first_name} {member.last_name}")
-        markers.append(member.last_name)
+        if member.id not in named_ok:
+            markers.append(f"{member.first_name} {member.last_name}")
+            markers.append(member.last_name)
         if member.email:
             markers.append(member.email)
         if member.phone:
@@ -195,15 +242,61 @@ def test_published_demo_is_on_the_pages_and_in_the_package(client, published):
 
 
 def test_no_personal_data_in_any_public_byte(client, published, demo):
-    markers = personal_markers(demo.session)
-    for person in SECRET_PEOPLE:
+    consenting = published["consenting"]
+    markers = personal_markers(demo.session, named_ok=(consenting.id,))
+    for person in [*SECRET_PEOPLE, WITHDRAWN_PERSON]:
         assert person["email"] in markers
+        assert f"{person['first_name']} {person['last_name']}" in markers
+    assert CONSENTING_PERSON["email"] in markers
+    assert consenting.full_name not in markers
     files = crawl(client)
     assert len(files) > 20
     for url, body in files.items():
         text = body.decode("utf-8", "replace").casefold()
         for marker in markers:
             assert marker.casefold() not in text, (url, marker)
+    # The consenting member is named on the public meeting page only: the
+    # open-data files, reused under an open licence, never name anybody.
+    named_in = sorted(
+        url
+        for url, body in files.items()
+        if consenting.last_name.casefold() in body.decode("utf-8", "replace").casefold()
+    )
+    assert named_in == ["/public/reunions/"]
+
+
+def test_named_with_consent_until_withdrawn(client, published, demo):
+    consenting = published["consenting"]
+    first = get_ok(client, "/public/reunions/")
+    page = first.data.decode()
+    assert f"nommé·es avec leur accord : {consenting.full_name} ;" in page
+    # The other présents are counted, not named.
+    assert "autre(s) présent·e(s)" in page
+    assert "Excusé·es nommé·es" not in page
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    consent = demo.session.execute(
+        sa.select(Consent).where(Consent.member_id == consenting.id)
+    ).scalar_one()
+    # Withdrawn tomorrow: the page (and its Last-Modified) follows the
+    # consent, not the meetings, which did not change.
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    with freeze_time(tomorrow):
+        consent.withdrawn_on = tomorrow.date()
+        demo.session.commit()
+        again = client.get(
+            "/public/reunions/",
+            headers={
+                "If-None-Match": first.headers["ETag"],
+                "If-Modified-Since": first.headers["Last-Modified"],
+            },
+        )
+    assert again.status_code == 200
+    assert consenting.last_name not in again.data.decode()
+    assert "nommé·es" not in again.data.decode()
+    modified = datetime.strptime(
+        again.headers["Last-Modified"], "%a, %d %b %Y %H:%M:%S GMT"
+    ).replace(tzinfo=UTC)
+    assert modified > tomorrow - timedelta(hours=12)
 
 
 def test_private_again_or_deleted_is_gone_at_next_generation(client, published, demo):

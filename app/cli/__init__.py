@@ -134,5 +134,5 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     register_data_commands(app)  # import-data, dump, load-dump, backup, restore
     register_mail_commands(app)  # send-mail
-    register_opendata_commands(app)  # export-opendata
+    register_opendata_commands(app)  # export-opendata, refresh-opendata
     register_rgpd_commands(app)  # rgpd export|anonymise, purge

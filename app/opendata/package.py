@@ -2,8 +2,9 @@
 datapackage.json (Frictionless Data Package, Table Schema), a French README,
 the list of datasets in the SCDL « Catalogue » columns, and a ZIP of it all.
 
-Generated from the database each time it is asked for, so a record made
-private or deleted is gone from the next answer. The generation date written
+Built from the database by ``build_package``; the pages serve the copy kept
+by ``app.opendata.freshness`` until the published data changes, so a record
+made private or deleted is gone from the next answer. The generation date written
 in the package is the last change among the published records, so that an
 unchanged package keeps the same bytes (and the same ETag).
 """
@@ -15,40 +16,17 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
 
 from app.opendata import selection
+from app.opendata.catalogue import catalogue_csv, catalogue_gaps, catalogue_rows
 from app.opendata.resources import RESOURCES, Resource, cell_text, json_value
 
 #: Same timestamp on every ZIP entry: identical data gives identical bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-#: SCDL « Catalogue » columns (OpenDataFrance, schéma scdl/catalogue).
-CATALOGUE_COLUMNS = (
-    "COLL_NOM",
-    "COLL_SIRET",
-    "ID",
-    "TITRE",
-    "DESCRIPTION",
-    "THEME",
-    "PRODUCTEUR_NOM",
-    "PRODUCTEUR_SIRET",
-    "COUV_SPAT_MAILLE",
-    "COUV_SPAT_NOM",
-    "COUV_TEMP_DEBUT",
-    "COUV_TEMP_FIN",
-    "DATE_PUBL",
-    "FREQ_MAJ",
-    "DATE_MAJ",
-    "MOTS_CLES",
-    "LICENCE",
-    "NOMBRE_RESSOURCES",
-    "FORMAT_RESSOURCES",
-    "URL",
-)
 
 
 @dataclass
@@ -57,6 +35,7 @@ class Package:
     files: dict[str, bytes]
     generated_at: datetime
     row_counts: dict[str, int]
+    _zip: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def etag(self) -> str:
@@ -66,6 +45,11 @@ class Package:
         return digest.hexdigest()[:32]
 
     def zip_bytes(self) -> bytes:
+        if self._zip is None:
+            self._zip = self._build_zip()
+        return self._zip
+
+    def _build_zip(self) -> bytes:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, body in self.files.items():
@@ -173,46 +157,6 @@ def datapackage(row_counts: dict[str, int], generated_at: datetime) -> dict:
     }
 
 
-def catalogue_rows(row_counts: dict[str, int], generated_at: datetime) -> list[dict]:
-    config = current_app.config
-    base = config.get("PUBLIC_URL", "").rstrip("/") + "/public/donnees/"
-    when = generated_at.date().isoformat()
-    return [
-        {
-            "COLL_NOM": config["ORG_NAME"],
-            "COLL_SIRET": config["OPENDATA_SIRET"],
-            "ID": r.name,
-            "TITRE": r.title,
-            "DESCRIPTION": r.description,
-            "THEME": "Démocratie participative",
-            "PRODUCTEUR_NOM": config["ORG_NAME"],
-            "PRODUCTEUR_SIRET": config["OPENDATA_SIRET"],
-            "COUV_SPAT_MAILLE": "Intercommunale",
-            "COUV_SPAT_NOM": config["OPENDATA_TERRITORY"],
-            "COUV_TEMP_DEBUT": "",
-            "COUV_TEMP_FIN": "",
-            "DATE_PUBL": when,
-            "FREQ_MAJ": "Ponctuelle",
-            "DATE_MAJ": when,
-            "MOTS_CLES": "conseil de développement;transparence",
-            "LICENCE": config["OPENDATA_LICENCE_TITLE"],
-            "NOMBRE_RESSOURCES": 2,
-            "FORMAT_RESSOURCES": "csv;json",
-            "URL": f"{base}{r.name}.csv",
-        }
-        for r in RESOURCES
-        if row_counts[r.name]
-    ]
-
-
-def catalogue_csv(rows: list[dict]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CATALOGUE_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
 def readme(row_counts: dict[str, int], generated_at: datetime) -> bytes:
     config = current_app.config
     lines = [
@@ -225,15 +169,29 @@ def readme(row_counts: dict[str, int], generated_at: datetime) -> bytes:
         "",
         "Seuls les enregistrements marqués « Public » sont publiés ; aucune donnée "
         "personnelle n'y figure (les réunions donnent le nombre de présents et "
-        "d'excusés, jamais leurs noms).",
+        "d'excusés, jamais leurs noms : la page publique des réunions nomme "
+        "celles et ceux qui y ont consenti, ces fichiers réutilisables non).",
         "",
         "Chaque table est fournie en CSV (UTF-8, séparateur virgule, dates au "
         "format ISO 8601, heures en UTC) et en JSON. `datapackage.json` les décrit "
         "selon la spécification Frictionless Data (Table Schema : types, clés "
         "primaires et étrangères). `catalogue.csv` liste les jeux de données selon "
-        "le schéma SCDL « Catalogue » d'OpenDataFrance (mêmes noms de colonnes).",
+        "le schéma SCDL « Catalogue » d'OpenDataFrance, version 0.1.3 "
+        "(https://schema.data.gouv.fr/scdl/catalogue/) : une ligne par table "
+        "publiée ; la période couverte va de la plus ancienne à la plus récente "
+        "date de la table ; la date de première publication n'étant pas "
+        "conservée, DATE_PUBL est, comme DATE_MAJ, celle des données publiées.",
         "",
     ]
+    gaps = catalogue_gaps()
+    if gaps:
+        lines += [
+            "**Catalogue à compléter** : tant que la configuration ne donne pas "
+            "les valeurs suivantes, `catalogue.csv` n'est pas conforme au schéma.",
+            "",
+            *[f"- {gap}" for gap in gaps],
+            "",
+        ]
     for r in RESOURCES:
         lines += [
             f"## {r.title} — `{r.name}.csv`, `{r.name}.json`",
@@ -270,7 +228,7 @@ def build_package() -> Package:
         json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
     ).encode("utf-8")
     files["README.md"] = readme(row_counts, generated_at)
-    files["catalogue.csv"] = catalogue_csv(catalogue_rows(row_counts, generated_at))
+    files["catalogue.csv"] = catalogue_csv(catalogue_rows(tables, generated_at))
     for resource, rows in tables:
         files[f"{resource.name}.csv"] = to_csv(resource, rows)
         files[f"{resource.name}.json"] = to_json(rows, resource)

@@ -2,8 +2,10 @@
 descriptions) and their rows, built from public records only.
 
 No column ever holds a person: no author, proposer, member, account or
-e-mail. A meeting shows counts of présents / excusés, never names (names with
-the person's consent are the follow-up of the RGPD issue).
+e-mail. A meeting shows counts of présents / excusés. The public meeting page
+also names those who consent to it (``attendance_names``); the package does
+not: its files are copied and reused under an open licence, where a later
+withdrawal of consent could never reach them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Attendance, AttendanceStatus, Decision
+from app.models import Attendance, AttendanceStatus, Decision, Member
+from app.models.rgpd import ConsentPurpose
 from app.opendata import selection
+from app.rgpd.consent import consenting_members
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Resource:
     columns: tuple[Column, ...]
     rows: Callable[[], list[dict]]
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
+    #: Date columns whose span is the period the table covers (SCDL catalogue).
+    period: tuple[str, ...] = ()
 
 
 def _label(value) -> str | None:
@@ -155,6 +161,33 @@ def attendance_counts(meeting_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
+def attendance_names(meeting_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Names of the présents and excusés of each meeting who consent, today, to
+    appear by name in published minutes; everybody else is only counted."""
+    names: dict[int, dict[str, list[str]]] = {
+        mid: {"present": [], "excused": []} for mid in meeting_ids
+    }
+    if not meeting_ids:
+        return names
+    rows = db.session.execute(
+        sa.select(Attendance.meeting_id, Attendance.status, Member)
+        .join(Member, Member.id == Attendance.member_id)
+        .where(
+            Attendance.meeting_id.in_(meeting_ids),
+            Attendance.status.in_([AttendanceStatus.present, AttendanceStatus.excused]),
+        )
+        .order_by(Member.last_name, Member.first_name, Member.id)
+    ).all()
+    consenting = consenting_members(
+        ConsentPurpose.named_in_minutes, {member.id for _, _, member in rows}
+    )
+    for meeting_id, status, member in rows:
+        if member.id in consenting:
+            key = "present" if status == AttendanceStatus.present else "excused"
+            names[meeting_id][key].append(member.full_name)
+    return names
+
+
 def meeting_rows() -> list[dict]:
     meetings = selection.public_meetings()
     counts = attendance_counts([m.id for m in meetings])
@@ -231,6 +264,8 @@ RESOURCES: tuple[Resource, ...] = (
             Column("fin", "date", "Fin", "Dernier jour de la période du plan."),
         ),
         plan_rows,
+        (),
+        ("debut", "fin"),
     ),
     Resource(
         "actions",
@@ -270,6 +305,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         action_rows,
         (ForeignKey("plan_id", "plans"),),
+        ("avancement_date",),
     ),
     Resource(
         "amendements",
@@ -361,6 +397,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         indicator_rows,
         (ForeignKey("action_id", "actions"),),
+        ("date_reference", "date_cible"),
     ),
     Resource(
         "mesures",
@@ -387,6 +424,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         measurement_rows,
         (ForeignKey("indicateur_id", "indicateurs"),),
+        ("date",),
     ),
     Resource(
         "reunions",
@@ -428,6 +466,8 @@ RESOURCES: tuple[Resource, ...] = (
             ),
         ),
         meeting_rows,
+        (),
+        ("debut", "fin"),
     ),
     Resource(
         "decisions",
@@ -458,6 +498,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         decision_rows,
         (ForeignKey("reunion_id", "reunions"),),
+        ("echeance",),
     ),
     Resource(
         "documents",
@@ -495,6 +536,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         document_rows,
         (ForeignKey("reunion_id", "reunions"),),
+        ("date",),
     ),
 )
 

@@ -20,12 +20,15 @@ from app.documents import storage
 from app.extensions import db
 from app.meetings.ical import calendar, meeting_summary
 from app.models.plans import Measurement
+from app.models.rgpd import ConsentPurpose
 from app.opendata import selection
-from app.opendata.package import build_package, last_change
-from app.opendata.resources import RESOURCES, attendance_counts
+from app.opendata.freshness import cached_package
+from app.opendata.package import last_change
+from app.opendata.resources import RESOURCES, attendance_counts, attendance_names
 from app.plans.charts import ChartData, indicator_chart
 from app.plans.money import format_euros, format_percent
 from app.plans.trajectory import Point, indicator_track
+from app.rgpd.consent import last_consent_change
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -45,27 +48,42 @@ def _switched_off():
         abort(404)
 
 
-def _cache_control() -> str:
+def _cache_control(revalidate: bool = False) -> str:
     # A request with cookies may get a refreshed session cookie back (added
     # after this view): such an answer must never sit in a shared cache.
     scope = "private" if request.cookies else "public"
+    if revalidate:
+        # Names shown with consent: a withdrawal must take effect at the very
+        # next view, so caches ask each time (a 304 when nothing changed).
+        return f"{scope}, no-cache"
     return f"{scope}, max-age={MAX_AGE}"
 
 
-def _cacheable(body: bytes | str, mimetype: str, **headers) -> Response:
+def _cacheable(
+    body: bytes | str,
+    mimetype: str,
+    last_modified=None,
+    revalidate: bool = False,
+    **headers,
+) -> Response:
     data = body.encode("utf-8") if isinstance(body, str) else body
     response = Response(data, content_type=mimetype)
     response.set_etag(hashlib.sha256(data).hexdigest()[:32])
-    response.last_modified = last_change()
-    response.headers["Cache-Control"] = _cache_control()
+    response.last_modified = last_modified or last_change()
+    response.headers["Cache-Control"] = _cache_control(revalidate)
     response.vary.add("Cookie")
     for name, value in headers.items():
         response.headers[name.replace("_", "-")] = value
     return response.make_conditional(request)
 
 
-def _page(template: str, **context) -> Response:
-    return _cacheable(render_template(template, **context), "text/html; charset=utf-8")
+def _page(template: str, last_modified=None, revalidate=False, **context) -> Response:
+    return _cacheable(
+        render_template(template, **context),
+        "text/html; charset=utf-8",
+        last_modified=last_modified,
+        revalidate=revalidate,
+    )
 
 
 def _ascii_name(filename: str) -> str:
@@ -145,10 +163,17 @@ def plan(plan_id: int):
 @bp.get("/reunions/")
 def meetings():
     found = selection.public_meetings()
+    ids = [m.id for m in found]
     return _page(
         "public/meetings.html",
+        # A consent given or withdrawn changes the page, not the meetings.
+        last_modified=max(
+            last_change(), last_consent_change(ConsentPurpose.named_in_minutes)
+        ),
+        revalidate=True,
         meetings=found,
-        counts=attendance_counts([m.id for m in found]),
+        counts=attendance_counts(ids),
+        names=attendance_names(ids),
         summary=meeting_summary,
     )
 
@@ -192,9 +217,10 @@ def document_file(document_id: int):
 
 @bp.get("/donnees/")
 def data_index():
-    package = build_package()
+    package = cached_package()
     return _page(
         "public/data.html",
+        last_modified=package.generated_at,
         package=package,
         resources=RESOURCES,
         licence_title=current_app.config["OPENDATA_LICENCE_TITLE"],
@@ -204,19 +230,24 @@ def data_index():
 
 @bp.get("/donnees/donnees-publiques.zip")
 def data_zip():
-    package = build_package()
+    package = cached_package()
     return _cacheable(
         package.zip_bytes(),
         "application/zip",
+        last_modified=package.generated_at,
         Content_Disposition='attachment; filename="donnees-publiques.zip"',
     )
 
 
 @bp.get("/donnees/<filename>")
 def data_file(filename: str):
-    package = build_package()
+    package = cached_package()
     body = package.files.get(filename)
     if body is None:
         abort(404)
     suffix = filename[filename.rfind(".") :]
-    return _cacheable(body, _MEDIA_TYPES.get(suffix, "application/octet-stream"))
+    return _cacheable(
+        body,
+        _MEDIA_TYPES.get(suffix, "application/octet-stream"),
+        last_modified=package.generated_at,
+    )

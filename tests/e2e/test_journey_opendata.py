@@ -86,3 +86,55 @@ def test_published_through_the_screens_seen_by_a_visitor(page, visitor_page, dem
     assert counts["documents"] == 1 and counts["reunions"] == 1
     archive = visitor_page.request.get("/public/donnees/donnees-publiques.zip")
     assert archive.ok and archive.body()[:2] == b"PK"
+
+
+def test_a_consenting_member_is_named_on_the_public_meeting_page(visitor_page, demo_db):
+    """Who consents to « nom dans les comptes rendus publiés » is named on the
+    public meeting page (axe-core on it), the others only counted; withdrawn,
+    the name is gone at the next view."""
+    from datetime import date, timedelta
+
+    from app.models import Attendance, AttendanceStatus, Meeting
+    from app.models.rgpd import Consent, ConsentPurpose
+
+    with demo_db.session() as session:
+        meeting = session.execute(
+            sa.select(Meeting).order_by(Meeting.starts_at)
+        ).scalar()
+        meeting.public = True
+        present = (
+            session.execute(
+                sa.select(Attendance)
+                .where(
+                    Attendance.meeting_id == meeting.id,
+                    Attendance.status == AttendanceStatus.present,
+                )
+                .order_by(Attendance.id)
+            )
+            .scalars()
+            .all()
+        )
+        named, unnamed = present[0].member, present[1].member
+        name, other = named.full_name, unnamed.full_name
+        session.add(
+            Consent(
+                member=named,
+                purpose=ConsentPurpose.named_in_minutes,
+                given_on=date.today() - timedelta(days=7),
+            )
+        )
+        session.commit()
+
+    visitor_page.goto("/public/reunions/")
+    assert_accessible(visitor_page, "réunion publique avec noms consentis")
+    text = text_of(visitor_page, "main")
+    assert name in text and other not in text
+
+    with demo_db.session() as session:
+        consent = session.execute(
+            sa.select(Consent).where(Consent.purpose == ConsentPurpose.named_in_minutes)
+        ).scalar_one()
+        consent.withdrawn_on = date.today()
+        session.commit()
+    visitor_page.reload()
+    assert name not in text_of(visitor_page, "main")
