@@ -21,6 +21,8 @@ from wtforms.widgets import TextInput
 
 from app.normalisers import (
     CONTROL_MESSAGE,
+    fit_decimal,
+    fit_integer,
     has_control_chars,
     is_blank,
     is_web_link,
@@ -215,13 +217,13 @@ def date_in_range(form, field) -> None:
 
 def integer_range(bits: int = 32):
     """Integers the database column can hold (PostgreSQL refuses the rest)."""
-    top = 2 ** (bits - 1) - 1
 
     def check(form, field) -> None:
-        if isinstance(field.data, int) and not -top <= field.data <= top:
-            raise ValidationError(
-                f"Nombre trop grand (au plus {top:,}).".replace(",", " ")
-            )
+        if isinstance(field.data, int):
+            try:
+                fit_integer(field.data, bits)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
 
     return check
 
@@ -231,19 +233,11 @@ def finite_decimal(precision: int | None, scale: int | None):
     precision holds; more decimals than the scale are refused, not rounded."""
 
     def check(form, field) -> None:
-        data = field.data
-        if not isinstance(data, Decimal):
-            return
-        if not data.is_finite():
-            raise StopValidation("Saisissez un nombre (par exemple 1500,50).")
-        if precision is None:
-            return
-        places = scale or 0
-        if data.adjusted() >= precision - places:
-            limit = "9" * (precision - places)
-            raise StopValidation(f"Nombre trop grand (au plus {limit}).")
-        if data != data.quantize(Decimal(1).scaleb(-places)):
-            raise StopValidation(f"{places} décimale(s) au plus.")
+        if isinstance(field.data, Decimal):
+            try:
+                fit_decimal(field.data, precision, scale)
+            except ValueError as exc:
+                raise StopValidation(str(exc)) from None
 
     return check
 
