@@ -115,6 +115,17 @@ def without_control_chars(text: str | None) -> str | None:
     return CONTROL_CHARS.sub(" ", text)
 
 
+#: Word's manual line break (Maj+Entrée), pasted as a vertical tab.
+SOFT_BREAK = "\x0b"
+
+
+def soft_lines(text: str | None) -> list[str]:
+    """``text`` cut at Word's soft line breaks, every other control character
+    dropped: the lines a document paragraph shows (XML 1.0, hence ODT and ODS,
+    cannot hold the characters themselves)."""
+    return [CONTROL_CHARS.sub("", part) for part in (text or "").split(SOFT_BREAK)]
+
+
 def is_blank(text: str | None) -> bool:
     """Empty once white space and invisible characters (zero-width space...) go."""
     return not INVISIBLE_CHARS.sub("", text or "").strip()
