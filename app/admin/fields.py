@@ -255,9 +255,6 @@ def required_if_not_null(column, field_args) -> None:
             field_args["validators"] = [not_blank, *validators]
 
 
-_required = required_if_not_null
-
-
 class FrenchModelConverter(AdminModelConverter):
     """Form converter: enums with French choices, UTC timestamps entered in Paris time,
     and every typed value checked against what exports and the database can hold."""
@@ -265,7 +262,7 @@ class FrenchModelConverter(AdminModelConverter):
     @converts("String")
     def conv_String(self, column, field_args, **extra):
         _add(field_args, clean_text)
-        _required(column, field_args)
+        required_if_not_null(column, field_args)
         return super().conv_String(column=column, field_args=field_args, **extra)
 
     @converts("Text")
@@ -273,7 +270,7 @@ class FrenchModelConverter(AdminModelConverter):
         _add(field_args, clean_text)
         column = extra.get("column")
         if column is not None:
-            _required(column, field_args)
+            required_if_not_null(column, field_args)
         return super().conv_Text(field_args=field_args, **extra)
 
     @converts("Date")
@@ -317,7 +314,7 @@ class FrenchModelConverter(AdminModelConverter):
         _add(field_args, date_in_range)
         column = extra.get("column")
         if column is not None:
-            _required(column, field_args)
+            required_if_not_null(column, field_args)
         return ParisDateTimeField(**field_args)
 
 
