@@ -132,16 +132,6 @@ def test_blank_or_invisible_names_are_refused(editor_client, db, blank):
     assert _documents(db) == []
 
 
-@pytest.fixture
-def plan(db):
-    from app.models import Plan
-
-    plan = Plan(name="Schéma Territorial du Numérique", short_name="STN")
-    db.session.add(plan)
-    db.session.commit()
-    return plan
-
-
 @pytest.mark.parametrize(
     ("budget", "message"),
     [

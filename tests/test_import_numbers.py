@@ -14,21 +14,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.models import Indicator, Measurement, Plan, PlanAction
+from app.models import Indicator, Measurement, PlanAction
 from tests.test_imports import confirm, count, review_url, upload
 
 
 @pytest.fixture(autouse=True)
 def import_dir(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
-
-
-@pytest.fixture
-def plan(db):
-    plan = Plan(name="Schéma Territorial du Numérique", short_name="STN")
-    db.session.add(plan)
-    db.session.commit()
-    return plan
 
 
 @pytest.fixture
