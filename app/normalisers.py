@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -161,8 +161,8 @@ def fit_decimal(
     """``value`` as a ``Numeric(precision, scale)`` column holds it, or
     ``ValueError`` (French): not finite (``NaN``, ``Infinity``), more digits
     before the point than the column has (``1e30``), or more decimals than its
-    scale — refused, or rounded half to even when ``round_extra`` (the float
-    artefacts of a spreadsheet, 0.30000000000000004, as PostgreSQL rounds).
+    scale — refused, or with ``round_extra`` rounded half away from zero as
+    PostgreSQL rounds (the float artefacts of a spreadsheet, 0.30000000000000004).
     """
     if not value.is_finite():
         raise ValueError(NOT_FINITE_MESSAGE)
@@ -176,7 +176,7 @@ def fit_decimal(
         raise ValueError(f"Nombre trop grand (au plus {'9' * digits}).")
     with localcontext() as context:
         context.prec = max(context.prec, precision + 1)
-        rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+        rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
     if rounded != value:
         if not round_extra:
             raise ValueError(f"{places} décimale(s) au plus.")
