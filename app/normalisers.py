@@ -1,5 +1,5 @@
 """Field normalisers shared by forms and imports: e-mail addresses, phone numbers,
-text free of control characters, web links.
+text free of control characters, web links, decimals a column can hold.
 
 They sit below both layers (a screen's validator and an import's row check call the
 same function), so they import nothing of the application.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -114,6 +115,17 @@ def without_control_chars(text: str | None) -> str | None:
     return CONTROL_CHARS.sub(" ", text)
 
 
+#: Word's manual line break (Maj+Entrée), pasted as a vertical tab.
+SOFT_BREAK = "\x0b"
+
+
+def soft_lines(text: str | None) -> list[str]:
+    """``text`` cut at Word's soft line breaks, every other control character
+    dropped: the lines a document paragraph shows (XML 1.0, hence ODT and ODS,
+    cannot hold the characters themselves)."""
+    return [CONTROL_CHARS.sub("", part) for part in (text or "").split(SOFT_BREAK)]
+
+
 def is_blank(text: str | None) -> bool:
     """Empty once white space and invisible characters (zero-width space...) go."""
     return not INVISIBLE_CHARS.sub("", text or "").strip()
@@ -129,3 +141,45 @@ def is_web_link(text: str | None) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def fit_integer(value: int, bits: int = 32) -> int:
+    """``value`` if a signed integer column of ``bits`` holds it, else
+    ``ValueError`` (French): PostgreSQL refuses 10**29, SQLite overflows."""
+    top = 2 ** (bits - 1) - 1
+    if not -top <= value <= top:
+        raise ValueError(f"Nombre trop grand (au plus {top:,}).".replace(",", " "))
+    return value
+
+
+NOT_FINITE_MESSAGE = "Saisissez un nombre (par exemple 1500,50)."
+
+
+def fit_decimal(
+    value: Decimal, precision: int | None, scale: int | None, *, round_extra=False
+) -> Decimal:
+    """``value`` as a ``Numeric(precision, scale)`` column holds it, or
+    ``ValueError`` (French): not finite (``NaN``, ``Infinity``), more digits
+    before the point than the column has (``1e30``), or more decimals than its
+    scale — refused, or with ``round_extra`` rounded half away from zero as
+    PostgreSQL rounds (the float artefacts of a spreadsheet, 0.30000000000000004).
+    """
+    if not value.is_finite():
+        raise ValueError(NOT_FINITE_MESSAGE)
+    if precision is None:
+        return value
+    places = scale or 0
+    digits = precision - places
+    # Checked before quantize: 1e30 to four places has more digits than the
+    # decimal context allows.
+    if value and value.adjusted() >= digits:
+        raise ValueError(f"Nombre trop grand (au plus {'9' * digits}).")
+    with localcontext() as context:
+        context.prec = max(context.prec, precision + 1)
+        rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    if rounded != value:
+        if not round_extra:
+            raise ValueError(f"{places} décimale(s) au plus.")
+        if rounded and rounded.adjusted() >= digits:  # 99.995 rounds to 100.00
+            raise ValueError(f"Nombre trop grand (au plus {'9' * digits}).")
+    return rounded

@@ -37,6 +37,7 @@ from bench import dataset
 from bench.auth import login
 from bench.client import Session
 from bench.measure import cpu_seconds, free_port, measure_export, percentile, rss_kb
+from bench.server import wait_until_answering
 
 CLIENTS = 8
 SECONDS = 10.0
@@ -61,18 +62,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=open(log, "w"),
         )
-        probe = Session("127.0.0.1", self.port)
-        deadline = time.time() + 120
-        while True:
-            try:
-                probe.get("/connexion", follow=False)
-                break
-            except OSError:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("le serveur n'a pas démarré") from None
-                time.sleep(0.2)
-            finally:
-                probe.close()
+        wait_until_answering(self.proc, self.port, "/connexion", seconds=120)
         self.rss_after_start_mb = round(rss_kb(self.proc.pid) / 1024, 1)
 
     def session(self, env: dict, create_account: bool = False) -> Session:

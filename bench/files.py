@@ -14,20 +14,16 @@ import argparse
 import io
 import os
 import statistics
-import tempfile
 import time
 
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from app import create_app
-from app.auth.passwords import hash_password
-from app.config import normalise_database_url
 from app.extensions import db
-from app.models import Document, DocumentVersion, Role, User
+from app.models import Document, DocumentVersion
+from bench.server import scratch_app, staff_client
 
-PASSWORD = "une phrase de passe pour le banc 2026"
 SIZE = 20 * 1024 * 1024 - 1024
 
 
@@ -36,36 +32,29 @@ def main() -> None:
     parser.add_argument("--db", default="")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    url = normalise_database_url(args.db) or (
-        f"sqlite:///{tempfile.mkdtemp()}/files.sqlite3"
+    with scratch_app(args.db, "files") as app:
+        with app.app_context():
+            kind = db.engine.dialect.name
+        uploads, downloads, size = measure(app, args.runs)
+    print(
+        f"{kind}: fichier de {size / 2**20:.0f} Mo, dépôt médian "
+        f"{statistics.median(uploads):.2f} s, téléchargement médian "
+        f"{statistics.median(downloads):.2f} s ({args.runs} essais)"
     )
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "b" * 48,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        }
-    )
+
+
+def measure(app, runs: int) -> tuple[list[float], list[float], int]:
+    """Seconds of ``runs`` uploads then ``runs`` downloads of a SIZE file."""
     data = b"%PDF-1.4\n" + os.urandom(SIZE)
     with app.app_context():
-        db.session.add(
-            User(
-                email="banc@example.org",
-                role=Role.editor,
-                active=True,
-                password_hash=hash_password(PASSWORD),
-            )
-        )
         document = Document(title="Banc des fichiers")
         db.session.add(document)
         db.session.commit()
         document_id = document.id
         db.session.remove()
-    client = app.test_client()
-    client.post("/connexion", data={"email": "banc@example.org", "password": PASSWORD})
+    client = staff_client(app, "banc@example.org")
     uploads, downloads = [], []
-    for i in range(args.runs):
+    for i in range(runs):
         boundary, body = encode_multipart(
             MultiDict({"file": FileStorage(io.BytesIO(data), filename=f"banc{i}.pdf")})
         )
@@ -80,7 +69,7 @@ def main() -> None:
     with app.app_context():
         version_id = db.session.execute(sa.select(DocumentVersion.id)).scalar()
         db.session.remove()
-    for _ in range(args.runs):
+    for _ in range(runs):
         start = time.perf_counter()
         response = client.get(
             f"/admin/document/files/download/?version={version_id}", buffered=False
@@ -89,12 +78,7 @@ def main() -> None:
         response.close()
         downloads.append(time.perf_counter() - start)
         assert size == len(data)
-    kind = sa.engine.make_url(url).get_backend_name()
-    print(
-        f"{kind}: fichier de {len(data) / 2**20:.0f} Mo, dépôt médian "
-        f"{statistics.median(uploads):.2f} s, téléchargement médian "
-        f"{statistics.median(downloads):.2f} s ({args.runs} essais)"
-    )
+    return uploads, downloads, len(data)
 
 
 if __name__ == "__main__":

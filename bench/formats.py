@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
 from bench import dataset
-from bench.auth import login
 from bench.client import Session
-from bench.measure import RssSampler, free_port, machine
-from bench.targets import OUT, ROOT
+from bench.measure import RssSampler, machine
+from bench.server import server_env, serving
+from bench.targets import OUT
 
 FORMATS = ("csv", "xlsx", "ods")
 PATH = "/admin/attendance/export/{fmt}/"
@@ -52,37 +50,11 @@ def _download(session: Session, pid: int, fmt: str) -> dict:
 def run(kind: str, quick: bool, url: str | None, repeat: int) -> dict:
     url = dataset.database_url(kind, url, quick)
     built = dataset.ensure(url, quick=quick)
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": dataset.BENCH_SECRET,
-            "BENCH_URL": url,
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    OUT.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", url, str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(OUT / f"server-formats-{kind}.log", "w"),
-    )
-    session = Session("127.0.0.1", port)
+    # Without the query counter (X-Query-Count), as the published figures were.
+    env = server_env(url, count_queries=False)
     runs: dict[str, list[dict]] = {fmt: [] for fmt in FORMATS}
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                session.get("/admin/", follow=False)
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("le serveur n'a pas démarré") from None
-                time.sleep(0.2)
-        login(session, env)
+    log = OUT / f"server-formats-{kind}.log"
+    with serving(url, env, log) as (server, session, _auth):
         for _ in range(repeat):
             for fmt in FORMATS:
                 result = _download(session, server.pid, fmt)
@@ -93,13 +65,6 @@ def run(kind: str, quick: bool, url: str | None, repeat: int) -> dict:
                     f"[{result['status']}]",
                     flush=True,
                 )
-    finally:
-        session.close()
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
     best = {fmt: min(r["seconds"] for r in results) for fmt, results in runs.items()}
     result = {
         "db": kind,

@@ -11,35 +11,18 @@ real data. The SMTP server is aiosmtpd on 127.0.0.1 (a test dependency).
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
 from aiosmtpd.controller import Controller
 
-from app import create_app
-from app.auth.passwords import hash_password
 from app.extensions import db
 from app.history import acting_as
 from app.mail.outbox import Attachment, deliver_pending, queue
 from app.mail.sender import background_sender
 from app.models import Meeting, MeetingKind, Member
-from app.models.accounts import Role, User
-from tests.conftest import reset_schema
+from bench.server import scratch_app, staff_client
 from tests.mail_support import RecordingHandler, free_port, mail_config
-
-PASSWORD = "une phrase de passe pour le banc 2026"
-
-
-def _app(url: str, port: int):
-    config = {
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        "SERVER_NAME": "localhost",
-        **mail_config(port),
-    }
-    return create_app(config)
 
 
 def throughput(app, handler, count: int) -> float:
@@ -78,19 +61,10 @@ def slow_request(app, handler, members: int, delay: float) -> tuple[float, float
             for i in range(members)
         ]
         db.session.add_all([meeting, *people])
-        db.session.add(
-            User(
-                email="bench@example.org",
-                role=Role.editor,
-                active=True,
-                password_hash=hash_password(PASSWORD),
-            )
-        )
         db.session.commit()
         meeting_id, ids = meeting.id, [p.id for p in people]
         db.session.remove()
-    client = app.test_client()
-    client.post("/connexion", data={"email": "bench@example.org", "password": PASSWORD})
+    client = staff_client(app, "bench@example.org")
     data = {"subject": "Convocation", "body": "Bonjour", "send": "1"}
     data.update({f"member-{i}": "1" for i in ids})
     start = time.perf_counter()
@@ -113,16 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = args.db or f"sqlite:///{tmp}/bench-mail.sqlite3"
-            if args.db:
-                reset_schema(args.db)
-            app = _app(url, port)
+        with scratch_app(args.db, "bench-mail", **mail_config(port)) as app:
             rate = throughput(app, handler, args.count)
             request_s, total_s = slow_request(app, handler, 20, 0.25)
             with app.app_context():
                 kind = db.engine.dialect.name
-                db.engine.dispose()
     finally:
         controller.stop()
     print(

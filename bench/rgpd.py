@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime
 
-from app import create_app
 from app.extensions import db
 from app.models import ChangeLog, Member
 from app.rgpd.anonymise import anonymise_member
 from app.rgpd.export import write_member_export
-from tests.conftest import reset_schema
+from bench.server import scratch_app
 
 ENTRIES = 100_000
 
@@ -31,19 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", default="", help="URL PostgreSQL (sinon SQLite)")
     args = parser.parse_args()
-    folder = tempfile.mkdtemp()
-    uri = args.db or f"sqlite:///{folder}/bench-rgpd.sqlite3"
-    if args.db:
-        reset_schema(args.db)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": uri,
-            "SECRET_KEY": "bench-" + "x" * 40,
-            "AUTO_MIGRATE": True,
-            "SETUP_TOKEN_PATH": f"{folder}/setup_token",
-        }
-    )
-    with app.app_context():
+    with scratch_app(args.db, "bench-rgpd") as app, app.app_context():
+        kind = db.engine.dialect.name
         member = Member(first_name="Mesure", last_name="Export", email="m@example.org")
         db.session.add(member)
         db.session.commit()
@@ -80,7 +67,7 @@ def main() -> None:
         anonymise_member(member.id)
         anonymise_s = time.perf_counter() - began
     print(
-        f"{uri.split(':')[0]} : export de "
+        f"{kind} : export de "
         f"{ENTRIES} entrées d'historique en {export_s:.1f} s "
         f"(ZIP {len(buffer.getvalue()) / 1e6:.1f} Mo, pic Python "
         f"{peak / 1e6:.0f} Mo avec l'archive en mémoire) ; anonymisation "

@@ -21,18 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime
 
 from bench import dataset
-from bench.auth import login
-from bench.client import Session
 from bench.concurrency import compare_lock, run_concurrency, run_memory
 from bench.measure import (
     cold_start,
-    free_port,
     machine,
     measure,
     measure_export,
@@ -41,21 +35,8 @@ from bench.measure import (
 )
 from bench.pages import plan_pages
 from bench.report import write_report
+from bench.server import server_env, serving
 from bench.targets import OUT, ROOT
-
-
-def server_env(url: str) -> dict:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": dataset.BENCH_SECRET,
-            "CDPL_COUNT_QUERIES": "1",
-            "BENCH_URL": url,
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    return env
 
 
 def result_path(kind: str, quick: bool):
@@ -121,26 +102,8 @@ def run(
             "import": None,
         }
     env = server_env(url)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", url, str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(OUT / f"server-{kind}.log", "w"),
-    )
-    session = Session("127.0.0.1", port)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                session.get("/admin/", follow=False)
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("le serveur n'a pas démarré") from None
-                time.sleep(0.2)
-        auth = login(session, env)
+    log = OUT / f"server-{kind}.log"
+    with serving(url, env, log) as (server, session, auth):
         print(f"Connexion : {auth}", flush=True)
         repeat = 8 if quick else 20
         pages = []
@@ -170,13 +133,6 @@ def run(
             count = 2000 if quick else 20000
             imported = measure_import(session, server.pid, plan["import"], count)
             print(f"  import : {imported}", flush=True)
-    finally:
-        session.close()
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
     attendance_rows = built["counts"]["attendance"]
     plain = plain_export(url, attendance_rows) if not only else None
     print(f"  export brut (référence) : {plain}", flush=True)

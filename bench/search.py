@@ -16,17 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
 import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bench import dataset
-from bench.auth import login
-from bench.client import Session
-from bench.measure import free_port, machine, measure
+from bench.measure import machine, measure
+from bench.server import server_env, serving
 
 OUT = dataset.OUT
 
@@ -102,37 +98,10 @@ def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
     load_before = os.getloadavg()
     built = dataset.ensure(url, quick=quick, rebuild=rebuild)
     pages = plan(url)
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": dataset.BENCH_SECRET,
-            "CDPL_COUNT_QUERIES": "1",
-            "PYTHONPATH": str(dataset.ROOT),
-        }
-    )
-    port = free_port()
-    OUT.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", url, str(port)],
-        cwd=dataset.ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(OUT / f"server-search-{kind}.log", "w"),
-    )
-    session = Session("127.0.0.1", port)
+    env = server_env(url)
     measured = []
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                session.get("/admin/", follow=False)
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("le serveur n'a pas démarré") from None
-                time.sleep(0.2)
-        auth = login(session, env)
+    log = OUT / f"server-search-{kind}.log"
+    with serving(url, env, log) as (server, session, auth):
         repeat = 8 if quick else 20
         for page in pages:
             result = measure(session, page["path"], repeat, server.pid)
@@ -144,13 +113,6 @@ def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
                 f"[{result['status']}]",
                 flush=True,
             )
-    finally:
-        session.close()
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
     result = {
         "db": kind,
         "quick": quick,

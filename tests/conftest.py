@@ -181,6 +181,17 @@ TEST_PASSWORD = "une phrase de passe assez longue 2026"
 
 
 @pytest.fixture
+def plan(db):
+    """An empty plan, the STN of the source minutes (no actions yet)."""
+    from app.models import Plan
+
+    plan = Plan(name="Schéma Territorial du Numérique", short_name="STN")
+    db.session.add(plan)
+    db.session.commit()
+    return plan
+
+
+@pytest.fixture
 def make_user(db):
     """Factory for staff accounts: ``make_user(role=Role.editor, email=...)``."""
     from app.auth.passwords import hash_password

@@ -3,6 +3,8 @@ history page or a calendar feed (issue 22, finding 7)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -101,3 +103,31 @@ def test_feed_survives_year_one_and_control_characters(admin_client, db):
     assert "LOCATION:Salle A CDPL" in body
     assert "javascript" not in body
     assert "\x01" not in body and "\x0b" not in body and "\x0c" not in body
+
+
+def test_stored_javascript_link_stays_out_of_the_compte_rendu(admin_client, db):
+    """Finding 9: a ``javascript:`` link, stored before links were checked, was
+    written in the compte rendu's ODT."""
+    following = Meeting(
+        kind=MeetingKind.bureau,
+        status=MeetingStatus.planned,
+        starts_at=datetime(2019, 6, 11, 10, 30, tzinfo=UTC),
+        documents_url="javascript:alert(1)",
+    )
+    meeting = Meeting(
+        kind=MeetingKind.plenary,
+        status=MeetingStatus.held,
+        starts_at=datetime(2019, 4, 16, 10, 30, tzinfo=UTC),
+        next_meeting=following,
+    )
+    db.session.add_all([following, meeting])
+    db.session.commit()
+    for path in ("report", "report/odt", "report/md"):
+        response = admin_client.get(f"/admin/meeting/{path}/?id={meeting.id}")
+        assert response.status_code == 200, path
+        if path == "report/odt":
+            with zipfile.ZipFile(io.BytesIO(response.data)) as odt:
+                body = odt.read("content.xml").decode()
+        else:
+            body = response.get_data(as_text=True)
+        assert "javascript:alert" not in body, path

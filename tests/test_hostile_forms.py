@@ -132,16 +132,6 @@ def test_blank_or_invisible_names_are_refused(editor_client, db, blank):
     assert _documents(db) == []
 
 
-@pytest.fixture
-def plan(db):
-    from app.models import Plan
-
-    plan = Plan(name="Schéma Territorial du Numérique", short_name="STN")
-    db.session.add(plan)
-    db.session.commit()
-    return plan
-
-
 @pytest.mark.parametrize(
     ("budget", "message"),
     [
@@ -193,14 +183,26 @@ def test_a_budget_within_precision_is_saved(editor_client, db, plan):
     assert _count(db, PlanAction) == 1
 
 
-@pytest.mark.parametrize("value", ["NaN", "1e30", "Infinity"])
-def test_indicator_baseline_is_finite(editor_client, db, value):
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        # Finding 9: "NaN" was stored as empty; the parser refuses what is no number,
+        ("NaN", "Nombre invalide"),
+        ("Infinity", "Nombre invalide"),
+        # and the column's precision what is too large (numeric(18, 4)).
+        ("1e30", "Nombre trop grand (au plus 99999999999999)"),
+    ],
+)
+def test_indicator_baseline_is_finite(editor_client, db, value, message):
     from app.models import Indicator
 
     response = editor_client.post(
         "/admin/indicator/new/", data={"name": "Taux", "baseline": value}
     )
     assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert f'value="{value}"' in html  # the input is kept
     assert _count(db, Indicator) == 0
 
 

@@ -123,6 +123,18 @@ def _convoke(client, meeting, members, **extra):
     )
 
 
+@pytest.fixture
+def convoked(meeting, editor_client, smtp_server):
+    """One of the nine convoked and the message delivered: the member, and the
+    path of the personal link they reply through."""
+    member = _the_nine(meeting)[0]
+    with freeze_time(BEFORE):
+        _convoke(editor_client, meeting, [member])
+        deliver_pending()
+    link = _path(personal_link(smtp_server.messages[0]))
+    return SimpleNamespace(member=member, link=link)
+
+
 def _messages(db, purpose=None):
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.id)
     if purpose is not None:
@@ -252,15 +264,10 @@ def test_the_nine_are_convoked_and_the_excused_reply_through_their_links(
 
 
 def test_present_answer_is_announced_not_recorded(
-    meeting, editor_client, smtp_server, db, client
+    meeting, convoked, editor_client, db, client
 ):
-    member = _the_nine(meeting)[0]
     with freeze_time(BEFORE):
-        _convoke(editor_client, meeting, [member])
-    deliver_pending()
-    link = personal_link(smtp_server.messages[0])
-    with freeze_time(BEFORE):
-        client.post(_path(link), data={"reply": "present"})
+        client.post(convoked.link, data={"reply": "present"})
         sheet = editor_client.get(f"/admin/meeting/attendance/?id={meeting.id}")
         counts = reply_counts(meeting.id)
     assert "présence annoncée" in page(sheet)
@@ -269,18 +276,14 @@ def test_present_answer_is_announced_not_recorded(
 
 
 def test_staff_entry_is_never_overwritten_by_a_reply(
-    meeting, editor_client, smtp_server, db, client
+    meeting, convoked, editor_client, db, client
 ):
-    member = _the_nine(meeting)[0]
     with freeze_time(BEFORE):
-        _convoke(editor_client, meeting, [member])
-        deliver_pending()
-        link = personal_link(smtp_server.messages[0])
         editor_client.post(
             f"/admin/meeting/attendance/?id={meeting.id}",
-            data={f"status-{member.id}": "present"},
+            data={f"status-{convoked.member.id}": "present"},
         )
-        client.post(_path(link), data={"reply": "excused"})
+        client.post(convoked.link, data={"reply": "excused"})
         sheet = editor_client.get(f"/admin/meeting/attendance/?id={meeting.id}")
     db.session.expire_all()
     att = db.session.execute(sa.select(Attendance)).scalar_one()
@@ -290,14 +293,8 @@ def test_staff_entry_is_never_overwritten_by_a_reply(
     assert "Réponse : excusé·e" in html  # shown beside the staff's choice
 
 
-def test_reply_can_change_until_the_meeting_starts(
-    meeting, editor_client, smtp_server, db, client
-):
-    member = _the_nine(meeting)[0]
-    with freeze_time(BEFORE):
-        _convoke(editor_client, meeting, [member])
-    deliver_pending()
-    link = _path(personal_link(smtp_server.messages[0]))
+def test_reply_can_change_until_the_meeting_starts(convoked, db, client):
+    link = convoked.link
     with freeze_time(BEFORE):
         client.post(link, data={"reply": "excused", "represented_by": "Eric Soudy"})
         client.post(link, data={"reply": "present"})
@@ -319,13 +316,10 @@ def test_reply_can_change_until_the_meeting_starts(
 
 
 def test_tampered_unknown_and_replaced_links(
-    meeting, editor_client, smtp_server, db, client
+    meeting, convoked, editor_client, smtp_server, client
 ):
-    member = _the_nine(meeting)[0]
+    link = convoked.link
     with freeze_time(BEFORE):
-        _convoke(editor_client, meeting, [member])
-        deliver_pending()
-        link = _path(personal_link(smtp_server.messages[0]))
         tampered = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
         for url in (tampered, "/reponse/x", "/reponse/" + "a" * 200):
             response = client.get(url)
@@ -333,7 +327,7 @@ def test_tampered_unknown_and_replaced_links(
             assert "Ce lien n'est pas (ou plus) valable" in page(response)
         assert client.post(tampered, data={"reply": "excused"}).status_code == 404
         # "Renvoyer" sends a fresh link, which replaces the old one.
-        _convoke(editor_client, meeting, [member], resend="y")
+        _convoke(editor_client, meeting, [convoked.member], resend="y")
         deliver_pending()
         assert client.get(link).status_code == 404
         new_link = _path(personal_link(smtp_server.messages[1]))
@@ -341,13 +335,11 @@ def test_tampered_unknown_and_replaced_links(
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_invalid_reply_keeps_the_input(meeting, editor_client, smtp_server, client):
-    member = _the_nine(meeting)[0]
+def test_invalid_reply_keeps_the_input(convoked, client):
     with freeze_time(BEFORE):
-        _convoke(editor_client, meeting, [member])
-        deliver_pending()
-        link = _path(personal_link(smtp_server.messages[0]))
-        response = client.post(link, data={"reply": "peut-être", "comment": "Mon mot"})
+        response = client.post(
+            convoked.link, data={"reply": "peut-être", "comment": "Mon mot"}
+        )
     html = page(response)
     assert response.status_code == 400
     assert "Mon mot" in html

@@ -21,6 +21,8 @@ from wtforms.widgets import TextInput
 
 from app.normalisers import (
     CONTROL_MESSAGE,
+    fit_decimal,
+    fit_integer,
     has_control_chars,
     is_blank,
     is_web_link,
@@ -215,13 +217,13 @@ def date_in_range(form, field) -> None:
 
 def integer_range(bits: int = 32):
     """Integers the database column can hold (PostgreSQL refuses the rest)."""
-    top = 2 ** (bits - 1) - 1
 
     def check(form, field) -> None:
-        if isinstance(field.data, int) and not -top <= field.data <= top:
-            raise ValidationError(
-                f"Nombre trop grand (au plus {top:,}).".replace(",", " ")
-            )
+        if isinstance(field.data, int):
+            try:
+                fit_integer(field.data, bits)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
 
     return check
 
@@ -231,19 +233,11 @@ def finite_decimal(precision: int | None, scale: int | None):
     precision holds; more decimals than the scale are refused, not rounded."""
 
     def check(form, field) -> None:
-        data = field.data
-        if not isinstance(data, Decimal):
-            return
-        if not data.is_finite():
-            raise StopValidation("Saisissez un nombre (par exemple 1500,50).")
-        if precision is None:
-            return
-        places = scale or 0
-        if data.adjusted() >= precision - places:
-            limit = "9" * (precision - places)
-            raise StopValidation(f"Nombre trop grand (au plus {limit}).")
-        if data != data.quantize(Decimal(1).scaleb(-places)):
-            raise StopValidation(f"{places} décimale(s) au plus.")
+        if isinstance(field.data, Decimal):
+            try:
+                fit_decimal(field.data, precision, scale)
+            except ValueError as exc:
+                raise StopValidation(str(exc)) from None
 
     return check
 
@@ -261,9 +255,6 @@ def required_if_not_null(column, field_args) -> None:
             field_args["validators"] = [not_blank, *validators]
 
 
-_required = required_if_not_null
-
-
 class FrenchModelConverter(AdminModelConverter):
     """Form converter: enums with French choices, UTC timestamps entered in Paris time,
     and every typed value checked against what exports and the database can hold."""
@@ -271,7 +262,7 @@ class FrenchModelConverter(AdminModelConverter):
     @converts("String")
     def conv_String(self, column, field_args, **extra):
         _add(field_args, clean_text)
-        _required(column, field_args)
+        required_if_not_null(column, field_args)
         return super().conv_String(column=column, field_args=field_args, **extra)
 
     @converts("Text")
@@ -279,7 +270,7 @@ class FrenchModelConverter(AdminModelConverter):
         _add(field_args, clean_text)
         column = extra.get("column")
         if column is not None:
-            _required(column, field_args)
+            required_if_not_null(column, field_args)
         return super().conv_Text(field_args=field_args, **extra)
 
     @converts("Date")
@@ -323,7 +314,7 @@ class FrenchModelConverter(AdminModelConverter):
         _add(field_args, date_in_range)
         column = extra.get("column")
         if column is not None:
-            _required(column, field_args)
+            required_if_not_null(column, field_args)
         return ParisDateTimeField(**field_args)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.exports.readers import Table, normalise_header
 from app.exports.values import as_text, parse_int
+from app.normalisers import fit_decimal, fit_integer
 
 
 @dataclass
@@ -115,6 +117,22 @@ class ImportKind:
             return None
         return column.type.length
 
+    def fit_column(self, key: str, value):
+        """``value`` as the column it fills holds it, or ``ValueError`` (French).
+
+        A number beyond the column (10**29, 1e30) or not finite (Infinity, NaN)
+        is refused: it broke the write, every export and the history page.
+        Extra decimals (a spreadsheet's 1/3, 0.30000000000000004) are rounded
+        to the column's, as PostgreSQL would; the preview shows the result.
+        """
+        column = self.model.__table__.columns.get(key)
+        ctype = None if column is None else column.type
+        if isinstance(value, Decimal) and isinstance(ctype, sa.Numeric):
+            return fit_decimal(value, ctype.precision, ctype.scale, round_extra=True)
+        if isinstance(value, int) and isinstance(ctype, sa.Integer):
+            return fit_integer(value, 64 if isinstance(ctype, sa.BigInteger) else 32)
+        return value
+
     # ----- hooks
     def prepare(self, session, params: dict) -> list[str]:
         """Load lookups; return errors that stop the whole import."""
@@ -177,6 +195,11 @@ class ImportKind:
             limit = self.max_length(key) if isinstance(value, str) else None
             if limit and len(value) > limit:
                 errors.append(f"{f.label} : {limit} caractères au plus.")
+                continue
+            try:
+                value = self.fit_column(key, value)
+            except ValueError as exc:
+                errors.append(f"{f.label} : {exc}")
                 continue
             values[key] = value
         for f in self.fields:

@@ -40,10 +40,29 @@ from odf.text import (
 )
 
 from app.meetings.report import MinutesReport, markdown_tokens
+from app.normalisers import soft_lines
 
 #: The font the styles ask for, declared so that LibreOffice uses it (or a
 #: metric-compatible sans-serif) instead of falling back to a serif.
 FONT = "Liberation Sans"
+
+
+def add_text(element, text: str | None) -> None:
+    """Append ``text`` to an odfpy element, safely: a soft line break of Word
+    (``\\x0b``, stored before forms refused it) becomes ``<text:line-break/>``,
+    other control characters are dropped (odfpy writes them as they are, and
+    the file is then no XML a word processor opens)."""
+    for index, line in enumerate(soft_lines(text)):
+        if index:
+            element.addElement(LineBreak())
+        if line:
+            element.addText(line)
+
+
+def one_line(text: str | None) -> str:
+    """``text`` for an attribute or a metadata field: soft breaks as spaces,
+    other control characters dropped."""
+    return " ".join(soft_lines(text))
 
 
 def _styles(doc: OpenDocumentText, letterhead: str) -> dict[str, Style]:
@@ -102,7 +121,7 @@ def _styles(doc: OpenDocumentText, letterhead: str) -> dict[str, Style]:
     # Letterhead on every page, page numbers in the footer.
     master = MasterPage(name="Standard", pagelayoutname=layout)
     header = Header()
-    header.addElement(P(stylename=styles["header"], text=letterhead))
+    header.addElement(P(stylename=styles["header"], text=one_line(letterhead)))
     master.addElement(header)
     footer = Footer()
     number = P(stylename=styles["footer"], text="Page ")
@@ -168,17 +187,19 @@ class _Writer:
         self.s = _styles(self.doc, letterhead)
 
     def heading(self, level: int, text: str) -> None:
-        self.doc.text.addElement(
-            H(outlinelevel=level, stylename=self.s[f"h{level}"], text=text)
-        )
+        h = H(outlinelevel=level, stylename=self.s[f"h{level}"])
+        add_text(h, text)
+        self.doc.text.addElement(h)
 
     def para(self, text: str = "", label: str | None = None, parent=None) -> P:
         p = P(stylename=self.s["body"])
         if label:
-            p.addElement(Span(stylename=self.s["strong"], text=label))
+            span = Span(stylename=self.s["strong"])
+            add_text(span, label)
+            p.addElement(span)
             p.addText(" ")
         if text:
-            p.addText(text)
+            add_text(p, text)
         (parent if parent is not None else self.doc.text).addElement(p)
         return p
 
@@ -186,7 +207,9 @@ class _Writer:
         lst = List(stylename=self.s["list"])
         for line in lines:
             item = ListItem()
-            item.addElement(P(stylename=self.s["body"], text=line))
+            p = P(stylename=self.s["body"])
+            add_text(p, line)
+            item.addElement(p)
             lst.addElement(item)
         self.doc.text.addElement(lst)
 
@@ -228,7 +251,9 @@ class _Writer:
                 containers[-1].addElement(current)
             elif kind in ("code_block", "fence"):
                 for line in tok.content.rstrip("\n").split("\n"):
-                    containers[-1].addElement(P(stylename=body, text=line))
+                    p = P(stylename=body)
+                    add_text(p, line)
+                    containers[-1].addElement(p)
             elif kind == "inline" and current is not None:
                 self._inline(current, tok.children or [])
             elif kind in ("paragraph_close", "heading_close"):
@@ -245,7 +270,7 @@ class _Writer:
                 stack[-1].addElement(span)
                 stack.append(span)
             elif kind == "link_open":
-                link = A(href=child.attrGet("href") or "", type="simple")
+                link = A(href=one_line(child.attrGet("href")), type="simple")
                 stack[-1].addElement(link)
                 stack.append(link)
             elif kind in ("strong_close", "em_close", "link_close") and len(stack) > 1:
@@ -255,7 +280,7 @@ class _Writer:
             elif kind == "hardbreak":
                 stack[-1].addElement(LineBreak())
             elif kind in ("text", "code_inline", "html_inline"):
-                stack[-1].addText(child.content)
+                add_text(stack[-1], child.content)
 
     def bytes(self) -> bytes:
         out = io.BytesIO()
@@ -311,7 +336,7 @@ def _documents(w: _Writer, report: MinutesReport) -> None:
 def to_odt(report: MinutesReport) -> bytes:
     w = _Writer(letterhead())
     w.doc.meta.addElement(
-        dc.Title(text=f"Compte rendu — {report.heading} — {report.date}")
+        dc.Title(text=one_line(f"Compte rendu — {report.heading} — {report.date}"))
     )
     w.doc.meta.addElement(dc.Language(text="fr-FR"))
     w.heading(1, report.kind)
@@ -360,7 +385,7 @@ def to_odt(report: MinutesReport) -> bytes:
         w.para(nxt.when_where, label="Dates, horaires et lieu :")
         if nxt.documents_url:
             p = w.para(label="Lien documents :")
-            p.addElement(
-                A(href=nxt.documents_url, type="simple", text=nxt.documents_url)
-            )
+            link = A(href=one_line(nxt.documents_url), type="simple")
+            add_text(link, nxt.documents_url)
+            p.addElement(link)
     return w.bytes()

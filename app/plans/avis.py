@@ -135,6 +135,9 @@ def to_odt(avis: Avis) -> bytes:
     from odf.style import ParagraphProperties, Style, TextProperties
     from odf.text import H, P
 
+    # Loaded with odfpy: app.meetings.odt imports it at its top.
+    from app.meetings.odt import add_text, one_line
+
     doc = OpenDocumentText()
     body = Style(name="Text_20_body", displayname="Text body", family="paragraph")
     body.addElement(ParagraphProperties(marginbottom="0.25cm"))
@@ -153,12 +156,17 @@ def to_odt(avis: Avis) -> bytes:
     )
     heading.addElement(TextProperties(fontsize="14pt", fontweight="bold"))
     doc.styles.addElement(heading)
-    doc.meta.addElement(dc.Title(text=avis.title))
+    doc.meta.addElement(dc.Title(text=one_line(avis.title)))
     doc.meta.addElement(dc.Language(text="fr-FR"))
-    doc.text.addElement(H(outlinelevel=2, stylename=heading, text=avis.title))
-    doc.text.addElement(P(stylename=body, text=avis.intro))
-    for line in avis.lines or ["Aucun amendement retenu."]:
-        doc.text.addElement(P(stylename=body, text=line))
+    title = H(outlinelevel=2, stylename=heading)
+    add_text(title, avis.title)
+    doc.text.addElement(title)
+    # Amendment texts may hold control characters stored before forms refused
+    # them (Word's soft line break): add_text keeps the file valid XML.
+    for text in [avis.intro, *(avis.lines or ["Aucun amendement retenu."])]:
+        p = P(stylename=body)
+        add_text(p, text)
+        doc.text.addElement(p)
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
