@@ -6,7 +6,7 @@ loading twice changes nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -44,9 +44,12 @@ from app.models import (
     TransmissionMeans,
     WorkingGroup,
 )
+from app.search.query import fold
 
 PARIS = ZoneInfo("Europe/Paris")
 GROUP_NAME = "Innovation sociale numérique"
+MEETING_DAY = date(2019, 4, 16)
+NEXT_DAY = date(2019, 6, 11)
 CDPL_PLACE = "CDPL, 6 rue Alphonse Rio, Lorient"
 DRIVE_URL = "https://drive.example.org/cdpl/innovation-sociale-numerique"
 
@@ -172,27 +175,85 @@ ACTIONS = [
 ]
 
 
+def _fold(text: str | None) -> str:
+    """Names compared as a person reads them: case, accents and spacing aside."""
+    return " ".join(fold(text or "").split()).rstrip(" .")
+
+
 class _Loader:
+    """Finds each record by its natural key, creates it only when absent, and
+    never changes a record it finds (so that no history entry is written)."""
+
     def __init__(self) -> None:
         self.created = 0
 
-    def get_or_create(self, model, lookup: dict, **values):
-        stmt = sa.select(model).filter_by(**lookup)
-        obj = db.session.execute(stmt).scalars().first()
+    def find(self, model, exact: dict, folded: dict | None = None):
+        """The first ``model`` row equal to ``exact`` whose ``folded`` text fields
+        read the same as given (see ``_fold``)."""
+        rows = db.session.execute(sa.select(model).filter_by(**exact)).scalars()
+        wanted = {name: _fold(value) for name, value in (folded or {}).items()}
+        for row in rows:
+            if all(_fold(getattr(row, n)) == v for n, v in wanted.items()):
+                return row
+        return None
+
+    def get_or_create(self, model, exact: dict, folded: dict | None = None, **values):
+        obj = self.find(model, exact, folded)
         if obj is None:
-            obj = model(**lookup, **values)
+            obj = model(**exact, **(folded or {}), **values)
             db.session.add(obj)
             db.session.flush()
             self.created += 1
         return obj
 
+    def member(self, first: str, last: str, email: str | None = None, **values):
+        """A member by e-mail (case aside) when the demo gives one, else by name."""
+        if email:
+            found = db.session.execute(
+                sa.select(Member).where(sa.func.lower(Member.email) == email.lower())
+            ).scalar_one_or_none()
+            if found is not None:
+                return found
+        return self.get_or_create(
+            Member, {}, {"first_name": first, "last_name": last}, email=email, **values
+        )
 
-def paris(year, month, day, hour, minute) -> datetime:
+    def meeting_on(self, group: WorkingGroup, day: date) -> Meeting | None:
+        """The group's meeting held on ``day`` (Paris), whatever its time."""
+        start = datetime.combine(day, time(0), tzinfo=PARIS)
+        stmt = (
+            sa.select(Meeting)
+            .where(
+                Meeting.group_id == group.id,
+                Meeting.starts_at >= start,
+                Meeting.starts_at < start + timedelta(days=1),
+            )
+            .order_by(Meeting.id)
+        )
+        return db.session.execute(stmt).scalars().first()
+
+
+def paris(year, month, day, hour=0, minute=0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def load_demo() -> int:
-    """Load the demo records; return how many were created (0 on a second run)."""
+    """Load the demo records; return how many were created (0 when already there).
+
+    Natural keys (text compared with case, accents and spacing aside):
+    collège, structure, groupe and plan by name; member by e-mail, else by first
+    and last name; participation by member + group; meeting by group + day
+    (Paris), whatever its time; présence by meeting + member; décision by meeting
+    + text; action by meeting + title; action du plan by plan + number;
+    amendement by plan action + kind + meeting; step by amendment + status;
+    document by kind + title; transmission by document + recipient.
+
+    The meeting of 16 April 2019 is the data set's anchor: when the group
+    already has a meeting that day (loaded before, or entered by a person through
+    the screens), nothing at all is written, so that the demo never adds
+    near-duplicates inside someone's meeting. Records found by their key are
+    reused as they are, never modified.
+    """
     if declared_actor() is None:
         with acting_as("demo"):
             return _load_demo()
@@ -202,23 +263,29 @@ def load_demo() -> int:
 def _load_demo() -> int:
     ld = _Loader()
     colleges = {
-        name: ld.get_or_create(College, {"name": name}, position=i)
+        name: ld.get_or_create(College, {}, {"name": name}, position=i)
         for i, name in enumerate(COLLEGES, start=1)
     }
     cdpl = ld.get_or_create(
         Organisation,
+        {},
         {"name": "Conseil de développement du Pays de Lorient"},
         kind=OrganisationKind.association,
         town="Lorient",
     )
     agglo = ld.get_or_create(
         Organisation,
+        {},
         {"name": "Lorient Agglomération"},
         kind=OrganisationKind.local_authority,
         town="Lorient",
     )
-    group = ld.get_or_create(
+    group = ld.find(WorkingGroup, {}, {"name": GROUP_NAME})
+    if group is not None and ld.meeting_on(group, MEETING_DAY) is not None:
+        return 0
+    group = group or ld.get_or_create(
         WorkingGroup,
+        {},
         {"name": GROUP_NAME},
         description="Groupe de travail sur l'innovation sociale et le numérique.",
         active=True,
@@ -231,9 +298,9 @@ def _load_demo() -> int:
             if (first, last) == ("Solenn", "Bréhaut")
             else (MemberRole.member)
         )
-        members[(first, last)] = ld.get_or_create(
-            Member,
-            {"first_name": first, "last_name": last},
+        members[(first, last)] = ld.member(
+            first,
+            last,
             role=role,
             college=colleges["Citoyens"],
             organisation=cdpl if role == MemberRole.staff else None,
@@ -260,7 +327,7 @@ def _load_demo() -> int:
         status=MeetingStatus.held,
         documents_url=DRIVE_URL,
     )
-    next_meeting = ld.get_or_create(
+    next_meeting = ld.meeting_on(group, NEXT_DAY) or ld.get_or_create(
         Meeting,
         {"group_id": group.id, "starts_at": paris(2019, 6, 11, 12, 30)},
         kind=MeetingKind.working_group,
@@ -268,8 +335,7 @@ def _load_demo() -> int:
         status=MeetingStatus.planned,
         documents_url=DRIVE_URL,
     )
-    if meeting.next_meeting_id is None:
-        meeting.next_meeting = next_meeting
+    meeting.next_meeting = next_meeting
 
     for people, status in (
         (PRESENT, AttendanceStatus.present),
@@ -284,16 +350,15 @@ def _load_demo() -> int:
 
     ld.get_or_create(
         Decision,
-        {
-            "meeting_id": meeting.id,
-            "text": "Mise à jour du document de réaction au STN",
-        },
+        {"meeting_id": meeting.id},
+        {"text": "Mise à jour du document de réaction au STN"},
         asap=True,
         position=1,
     )
 
     plan = ld.get_or_create(
         Plan,
+        {},
         {"name": "Schéma Territorial du Numérique"},
         short_name="STN",
         owner=agglo,
@@ -311,10 +376,13 @@ def _load_demo() -> int:
     for number, kind, text in AMENDMENTS:
         amendment = ld.get_or_create(
             Amendment,
-            {"plan_action_id": plan_actions[number].id, "kind": kind},
+            {
+                "plan_action_id": plan_actions[number].id,
+                "kind": kind,
+                "meeting_id": meeting.id,
+            },
             text=text,
             proposed_by=ladame,
-            meeting=meeting,
             status=AmendmentStatus.adopted_by_group,
             rationale="Contribution par courriel de Philippe Ladame."
             + (
@@ -344,7 +412,8 @@ def _load_demo() -> int:
     for title, owner in ACTIONS:
         ld.get_or_create(
             Action,
-            {"title": title, "meeting_id": meeting.id},
+            {"meeting_id": meeting.id},
+            {"title": title},
             owner=members[owner] if owner else None,
             group=group,
             asap=True,
@@ -353,8 +422,8 @@ def _load_demo() -> int:
 
     opinion = ld.get_or_create(
         Document,
+        {"kind": DocumentKind.opinion},
         {"title": "Avis du CDPL sur le Schéma Territorial du Numérique"},
-        kind=DocumentKind.opinion,
         status=DocumentStatus.sent,
         url=DRIVE_URL,
         group=group,
@@ -377,8 +446,8 @@ def _load_demo() -> int:
         )
     ld.get_or_create(
         Document,
+        {"kind": DocumentKind.contribution},
         {"title": "Contribution de Philippe Ladame sur l'avis STN"},
-        kind=DocumentKind.contribution,
         status=DocumentStatus.approved,
         body=CONTRIBUTION,
         quote_in_minutes=True,
@@ -388,6 +457,7 @@ def _load_demo() -> int:
     )
     ld.get_or_create(
         Indicator,
+        {},
         {"name": "Part du budget du STN consacrée à l'accompagnement social"},
         plan_action=plan_actions[12],
         unit="%",
