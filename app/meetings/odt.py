@@ -317,7 +317,7 @@ def to_odt(report: MinutesReport) -> bytes:
     w.heading(1, report.kind)
     if report.group:
         w.heading(2, report.group)
-    w.para(report.date, label="Date :")
+    w.para(report.when, label="Date :")
     if report.cancelled:
         w.para(label=report.CANCELLED)
     if report.author:
@@ -359,8 +359,17 @@ def to_odt(report: MinutesReport) -> bytes:
     else:
         w.para(nxt.when_where, label="Dates, horaires et lieu :")
         if nxt.documents_url:
+            # "Google Drive partagé (https://…)": the name is the link.
             p = w.para(label="Lien documents :")
             p.addElement(
-                A(href=nxt.documents_url, type="simple", text=nxt.documents_url)
+                A(
+                    href=nxt.documents_url,
+                    type="simple",
+                    text=nxt.documents_label or nxt.documents_url,
+                )
             )
+            if nxt.documents_label:
+                p.addText(f" ({nxt.documents_url})")
+        elif nxt.documents_label:
+            w.para(nxt.documents_label, label="Lien documents :")
     return w.bytes()
