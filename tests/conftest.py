@@ -145,9 +145,15 @@ def full_data(demo):
         Member,
         OutboxAttachment,
         OutboxMessage,
+        PlanAction,
     )
 
-    indicator = _db.session.execute(sa.select(Indicator)).scalars().first()
+    # The source only says indicators are to be defined: the demo holds none.
+    indicator = Indicator(
+        name="Indicateur de test",
+        plan_action=_db.session.execute(sa.select(PlanAction)).scalars().first(),
+        unit="%",
+    )
     _db.session.add(
         Measurement(
             indicator=indicator, measured_on=date(2020, 1, 1), value=Decimal("12.5")

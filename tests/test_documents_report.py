@@ -41,15 +41,23 @@ def test_demo_holds_the_contribution_and_the_avis_circuit(demo):
     avis = demo.session.execute(
         sa.select(Document).where(Document.kind == DocumentKind.opinion)
     ).scalar_one()
-    assert avis.status == DocumentStatus.sent
-    assert [(t.recipient, t.means, t.note) for t in avis.transmissions] == [
-        ("Solenn Bréhaut", TransmissionMeans.email, "Intégration au document officiel"),
+    # Being modified by the group; the circuit is decided, neither dated nor
+    # its means given.
+    assert avis.status == DocumentStatus.review
+    assert [(t.recipient, t.means, t.note, t.sent_on) for t in avis.transmissions] == [
         (
-            "élus (Lorient Agglomération)",
-            TransmissionMeans.email,
-            "Transmission aux élus",
+            "Solenn Bréhaut",
+            TransmissionMeans.other,
+            "Pour intégration dans le document officiel",
+            None,
         ),
-        ("presse", TransmissionMeans.other, "Point presse"),
+        ("élus", TransmissionMeans.other, "Ensuite transmission aux élus", None),
+        (
+            "presse",
+            TransmissionMeans.other,
+            "Par la suite organisation d'un point presse",
+            None,
+        ),
     ]
 
 
@@ -60,9 +68,10 @@ def test_compte_rendu_page_lists_documents_quote_and_amendments(demo, reader_cli
     )
     exchanges = html.split('id="cr-exchanges"')[1].split('id="cr-decisions"')[0]
     assert (
-        "Contribution : Contribution de Philippe Ladame sur l&#39;avis STN" in exchanges
+        "Contribution : Courriel de Philippe Ladame sur l&#39;avis du groupe de travail"
+        in exchanges
     )
-    assert "Avis : Avis du CDPL sur le Schéma Territorial du Numérique" in exchanges
+    assert "Avis : Avis du groupe de travail sur le STN" in exchanges
     quote = exchanges.split("<blockquote>")[1].split("</blockquote>")[0]
     assert "Je suis assez d'accord" in quote
     assert quote.count("<li>") == 3  # the three amendments of the e-mail
@@ -115,7 +124,7 @@ def test_a_document_not_quoted_is_only_listed(demo, admin_client):
     html = admin_client.get(f"/admin/meeting/report/?id={meeting.id}").get_data(
         as_text=True
     )
-    assert "Contribution de Philippe Ladame" in html
+    assert "Courriel de Philippe Ladame" in html
     assert "<blockquote>" not in html and "Je suis assez d'accord" not in html
 
 
@@ -131,7 +140,7 @@ def test_compte_rendu_pdf_quotes_the_contribution_and_lists_amendments(
     reader = PdfReader(io.BytesIO(response.data))
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     exchanges = text.split("Échanges et informations")[1].split("Décisions")[0]
-    assert "Contribution de Philippe Ladame" in exchanges
+    assert "Courriel de Philippe Ladame" in exchanges
     assert "Je suis assez d'accord avec l'avis" in exchanges
     assert "Amendements examinés" in exchanges
     assert "Action 12 du STN — remplacer" in exchanges

@@ -10,7 +10,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
-from app.models import Plan, PlanAction
+import sqlalchemy as sa
+
+from app.models import Membership, Plan, PlanAction
 from tests.test_exports import fetch
 
 NS = {
@@ -51,7 +53,7 @@ def test_ods_dates_have_a_date_style_and_columns_a_width(admin_client, demo):
         style = styles[cell.get(_attr("table", "style-name"))]
         assert style.get(_attr("style", "data-style-name")) in date_styles
     shown = {"".join(c.itertext()) for c in cells}
-    assert "16/04/2019 12:30" in shown  # Paris time, French order
+    assert "11/06/2019 12:30" in shown  # Paris time, French order
     # One table:table-column per column (the ODF schema requires them), each
     # with a width.
     table = root.find(".//table:table", NS)
@@ -141,7 +143,8 @@ def test_csv_for_excel_writes_french_dates(admin_client, demo):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     header = rows[0]
     starts = [r[header.index("Début")] for r in rows[1:]]
-    assert "16/04/2019 12:30" in starts
+    assert "11/06/2019 12:30" in starts
+    _membership_since(demo, date(2019, 1, 1))
     data = fetch(admin_client, "/admin/membership/export/csv-excel/").data
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     since = header_index = rows[0].index("Depuis le")
@@ -149,7 +152,7 @@ def test_csv_for_excel_writes_french_dates(admin_client, demo):
     assert "01/01/2019" in {r[since] for r in rows[1:]}
     # The plain CSV keeps ISO 8601 (machines read it).
     plain = fetch(admin_client, "/admin/meeting/export/csv/").get_data(as_text=True)
-    assert "2019-04-16T12:30:00+02:00" in plain
+    assert "2019-06-11T12:30:00+02:00" in plain
 
 
 def test_file_names_are_french_in_paris_time_and_distinct(
@@ -187,3 +190,10 @@ def test_dates_stay_dates_in_every_spreadsheet(admin_client, db, make_member):
         if c.get(_attr("office", "date-value")) == "2020-01-31"
     ]
     assert len(joined) == 1 and "".join(joined[0].itertext()) == "31/01/2020"
+
+
+def _membership_since(db, day) -> None:
+    """The minutes give no membership date: one is set here for the date cells."""
+    for membership in db.session.execute(sa.select(Membership)).scalars():
+        membership.since = day
+    db.session.commit()

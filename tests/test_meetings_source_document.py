@@ -334,7 +334,7 @@ def _expected_structure() -> list[tuple[str, list]]:
         actions.append(f"{line} — échéance : dès que possible")
     return [
         ("Groupe de travail", []),
-        (GROUP, ["Date : 16 avril 2019", "Rédaction : Eric Soudy"]),
+        (GROUP, ["Date : 16 avril 2019, 12h30 – 14h00", "Rédaction : Eric Soudy"]),
         (
             "Participants",
             [

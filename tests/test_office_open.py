@@ -54,14 +54,14 @@ def _check_sheet(name: str, fmt: str, rows) -> None:
     if name == "meeting":
         starts = [r["Début"] for r in records]
         start = next(
-            (c for c in starts if (c["value"] or "").startswith("2019-04-16")), starts
+            (c for c in starts if (c["value"] or "").startswith("2019-06-11")), starts
         )
         assert start["type"] == "date", where
         if fmt == "csv-excel":  # a detected date gets the locale's default format
-            assert start["text"] in ("16/04/2019 12:30", "16/04/19 12:30"), where
+            assert start["text"] in ("11/06/2019 12:30", "11/06/19 12:30"), where
         else:
-            assert start["text"] == "16/04/2019 12:30", where
-        assert start["value"].startswith("2019-04-16T12:30"), where
+            assert start["text"] == "11/06/2019 12:30", where
+        assert start["value"].startswith("2019-06-11T12:30"), where
     elif name == "plan_action":
         budgets = {r["Budget (€)"]["value"]: r["Budget (€)"] for r in records}
         assert "150000" in budgets, (where, rows[0], records[:3])

@@ -74,6 +74,16 @@ def publish_demo(session) -> dict:
         action.public = True
     for amendment in session.execute(sa.select(Amendment)).scalars():
         amendment.public = True
+    # The minutes only ask for indicators to be defined: the demo has none.
+    session.add(
+        Indicator(
+            plan_action=next(a for a in actions if a.number == 12),
+            name="Part du budget du STN consacrée à l'accompagnement social",
+            unit="%",
+            target=25,
+        )
+    )
+    session.flush()
     for indicator in session.execute(sa.select(Indicator)).scalars():
         indicator.public = True
     avis = session.execute(

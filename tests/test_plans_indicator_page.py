@@ -56,7 +56,9 @@ def test_an_indicator_below_its_trajectory_is_off_track_everywhere(admin_client,
 def test_an_indicator_without_measurements_has_an_empty_chart(admin_client, demo):
     from app.models import Indicator
 
-    indicator = demo.session.query(Indicator).first()
+    indicator = Indicator(name="Indicateur sans mesure", unit="%")
+    demo.session.add(indicator)
+    demo.session.commit()
     html = admin_client.get(f"/admin/indicator/chart/?id={indicator.id}").get_data(
         as_text=True
     )

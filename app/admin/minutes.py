@@ -6,7 +6,7 @@ Like the attendance and report screens it is mixed into ``MeetingView`` (URLs un
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
@@ -89,7 +89,7 @@ class MinutesScreen:
             data = {
                 "version": str(meeting.version or 1),
                 "day": start.date(),
-                "start_time": start.time(),
+                "start_time": None if meeting.time_unknown else start.time(),
                 "end_time": end.time() if end else None,
                 "place": meeting.place,
                 "status": meeting.status.name,
@@ -97,6 +97,7 @@ class MinutesScreen:
                 "objective": meeting.objective,
                 "context": meeting.context,
                 "exchanges": meeting.exchanges,
+                "documents_label": meeting.documents_label,
                 "documents_url": meeting.documents_url,
                 "decisions": [
                     {
@@ -121,10 +122,23 @@ class MinutesScreen:
                 ]
                 + [{}],
                 "next_day": nxt.local_start.date() if nxt else None,
-                "next_time": nxt.local_start.time() if nxt else None,
+                "next_time": nxt.local_start.time()
+                if nxt and not nxt.time_unknown
+                else None,
                 "next_place": nxt.place if nxt else meeting.place,
-                "next_documents_url": (nxt.documents_url if nxt else None)
-                or meeting.documents_url,
+                # The next meeting's link, else this one's (name and address
+                # together).
+                **(
+                    {
+                        "next_documents_label": nxt.documents_label,
+                        "next_documents_url": nxt.documents_url,
+                    }
+                    if nxt and (nxt.documents_url or nxt.documents_label)
+                    else {
+                        "next_documents_label": meeting.documents_label,
+                        "next_documents_url": meeting.documents_url,
+                    }
+                ),
             }
             form = MinutesForm(data=data)
         owners = [a.owner for a in meeting_actions(meeting)]
@@ -184,6 +198,9 @@ class MinutesScreen:
             if form.end_time.data < form.start_time.data:
                 add_error(form.end_time, "La fin précède le début.")
                 ok = False
+        elif form.end_time.data and not form.start_time.data:
+            add_error(form.end_time, "Indiquez aussi l'heure de début.")
+            ok = False
         for entry in form.decisions.entries:
             row: DecisionRow = entry.form
             if row.is_blank() or row.delete.data:
@@ -204,10 +221,15 @@ class MinutesScreen:
             if row.owner.data not in valid_members:
                 add_error(row.owner, "Choix invalide.")
                 ok = False
-        if form.next_day.data and form.day.data and form.start_time.data:
-            start = _paris(form.day.data, form.start_time.data)
+        if form.next_day.data and form.day.data:
             at = form.next_time.data or form.start_time.data
-            if _paris(form.next_day.data, at) <= start:
+            if form.start_time.data and at:
+                later = _paris(form.next_day.data, at) > _paris(
+                    form.day.data, form.start_time.data
+                )
+            else:  # a day without its time: a later day
+                later = form.next_day.data > form.day.data
+            if not later:
                 add_error(
                     form.next_day,
                     "La prochaine réunion doit être postérieure à celle-ci.",
@@ -225,9 +247,14 @@ class MinutesScreen:
         def member(value: str | None) -> Member | None:
             return db.session.get(Member, int(value)) if value else None
 
-        meeting.starts_at = _paris(form.day.data, form.start_time.data)
+        # No time typed: the day only, stored at midnight and shown as
+        # "heure non précisée".
+        meeting.time_unknown = form.start_time.data is None
+        meeting.starts_at = _paris(form.day.data, form.start_time.data or time(0))
         meeting.ends_at = (
-            _paris(form.day.data, form.end_time.data) if form.end_time.data else None
+            _paris(form.day.data, form.end_time.data)
+            if form.end_time.data and form.start_time.data
+            else None
         )
         meeting.place = (form.place.data or "").strip() or None
         meeting.status = MeetingStatus[form.status.data]
@@ -236,6 +263,7 @@ class MinutesScreen:
         meeting.context = (form.context.data or "").strip() or None
         meeting.exchanges = (form.exchanges.data or "").strip() or None
         meeting.documents_url = (form.documents_url.data or "").strip() or None
+        meeting.documents_label = (form.documents_label.data or "").strip() or None
         meeting.version = (meeting.version or 1) + 1
 
         decisions = {str(d.id): d for d in meeting.decisions}
@@ -289,9 +317,11 @@ class MinutesScreen:
                 meeting.next_meeting = nxt
             else:
                 nxt.version = (nxt.version or 1) + 1
-            nxt.starts_at = _paris(form.next_day.data, at)
+            nxt.time_unknown = at is None
+            nxt.starts_at = _paris(form.next_day.data, at or time(0))
             nxt.place = (form.next_place.data or "").strip() or None
             nxt.documents_url = (form.next_documents_url.data or "").strip() or None
+            nxt.documents_label = (form.next_documents_label.data or "").strip() or None
         db.session.commit()
 
 

@@ -23,6 +23,7 @@ from app.admin.fields import web_link
 from app.extensions import db
 from app.models import ActionStatus, Meeting, MeetingStatus
 
+LABEL_CHECK = [v.Length(max=200, message="200 caractères au plus.")]
 URL_CHECK = [
     v.Optional(),
     web_link,
@@ -79,9 +80,11 @@ class MinutesForm(FrenchForm):
         "Date",
         validators=[v.InputRequired(message="La date de la réunion est requise.")],
     )
+    #: Empty when the source gives the day only: "heure non précisée".
     start_time = TimeField(
         "Début",
-        validators=[v.InputRequired(message="L'heure de début est requise.")],
+        validators=[v.Optional()],
+        description="Vide : heure non précisée.",
     )
     end_time = TimeField("Fin", validators=[v.Optional()])
     place = StringField(
@@ -96,7 +99,11 @@ class MinutesForm(FrenchForm):
         description="Texte au format Markdown : **gras**, *italique*, listes « - ».",
         render_kw={"rows": 14},
     )
-    documents_url = StringField("Lien vers les documents", validators=URL_CHECK)
+    #: The link's name as the minutes give it ("Google Drive partagé").
+    documents_label = StringField(
+        "Nom du lien vers les documents", validators=LABEL_CHECK
+    )
+    documents_url = StringField("Adresse du lien", validators=URL_CHECK)
     decisions = FieldList(FormField(DecisionRow), min_entries=0)
     actions = FieldList(FormField(ActionRow), min_entries=0)
     next_day = DateField("Date de la prochaine réunion", validators=[v.Optional()])
@@ -104,7 +111,10 @@ class MinutesForm(FrenchForm):
     next_place = StringField(
         "Lieu", validators=[v.Length(max=255, message="255 caractères au plus.")]
     )
-    next_documents_url = StringField("Lien vers les documents", validators=URL_CHECK)
+    next_documents_label = StringField(
+        "Nom du lien vers les documents", validators=LABEL_CHECK
+    )
+    next_documents_url = StringField("Adresse du lien", validators=URL_CHECK)
 
 
 def meeting_or_404() -> Meeting:

@@ -71,7 +71,10 @@ def demo_command() -> None:
     """Charger les données de démonstration (réunion du 16 avril 2019).
 
     Sans effet sur des enregistrements déjà présents : la lancer deux fois ne
-    change rien.
+    change rien, et si le groupe « Innovation sociale numérique » a déjà une
+    réunion le 16/04/2019 (chargée ou saisie à la main), rien n'est écrit. Chaque
+    fiche est cherchée par sa clé naturelle (voir ``app.demo.load_demo``) et
+    reprise telle quelle si elle existe.
     """
     created = load_demo()
     if created:

@@ -85,6 +85,9 @@ def when_in_words(meeting: Meeting) -> str:
     def hour(moment) -> str:
         return f"{moment.hour} h {moment.minute:02d}"
 
+    if meeting.time_unknown:
+        # The day only: never "à 0 h 00".
+        return f"le {day} (heure non précisée)"
     if meeting.ends_at is not None:
         return f"le {day} de {hour(start)} à {hour(meeting.local_end)}"
     return f"le {day} à {hour(start)}"

@@ -342,7 +342,7 @@ def to_odt(report: MinutesReport) -> bytes:
     w.heading(1, report.kind)
     if report.group:
         w.heading(2, report.group)
-    w.para(report.date, label="Date :")
+    w.para(report.when, label="Date :")
     if report.cancelled:
         w.para(label=report.CANCELLED)
     if report.author:
@@ -384,8 +384,13 @@ def to_odt(report: MinutesReport) -> bytes:
     else:
         w.para(nxt.when_where, label="Dates, horaires et lieu :")
         if nxt.documents_url:
+            # "Google Drive partagé (https://…)": the name is the link.
             p = w.para(label="Lien documents :")
             link = A(href=one_line(nxt.documents_url), type="simple")
-            add_text(link, nxt.documents_url)
+            add_text(link, nxt.documents_label or nxt.documents_url)
             p.addElement(link)
+            if nxt.documents_label:
+                add_text(p, f" ({nxt.documents_url})")
+        elif nxt.documents_label:
+            w.para(nxt.documents_label, label="Lien documents :")
     return w.bytes()

@@ -161,19 +161,38 @@ class ReportAmendment:
         return f"{text} ({' ; '.join(details)})" if details else text
 
 
+#: Printed instead of a time when the source gives the day only (never "0h00").
+TIME_UNKNOWN = "heure non précisée"
+
+
+def meeting_time(meeting: Meeting) -> str:
+    """ "12h30", "12h30 – 14h00", or "heure non précisée" (``time_unknown``)."""
+    if meeting.starts_at is None:
+        return ""
+    if meeting.time_unknown:
+        return TIME_UNKNOWN
+    text = hour(meeting.local_start)
+    if meeting.ends_at is not None:
+        text += f" – {hour(meeting.local_end)}"
+    return text
+
+
 @dataclass
 class NextMeeting:
     date: str
     time: str
     place: str
     documents_url: str
+    #: The link's name in the source ("Google Drive partagé").
+    documents_label: str = ""
 
     @property
     def when_where(self) -> str:
-        parts = [self.date]
-        if self.time:
-            parts.append(self.time)
-        text = " ".join(p for p in parts if p)
+        text = self.date
+        if self.time == TIME_UNKNOWN:
+            text += f", {self.time}"
+        elif self.time:
+            text += f" {self.time}"
         if self.place:
             text += f" — {self.place}"
         return text
@@ -197,6 +216,7 @@ class MinutesReport:
     actions: list[ReportItem] = field(default_factory=list)
     next_meeting: NextMeeting | None = None
     documents_url: str = ""
+    documents_label: str = ""
     #: The meeting was cancelled: every output says so under the date.
     cancelled: bool = False
     documents: list[ReportDocument] = field(default_factory=list)
@@ -211,6 +231,11 @@ class MinutesReport:
     @property
     def exchanges_html(self) -> Markup:
         return render_markdown(self.exchanges)
+
+    @property
+    def when(self) -> str:
+        """ "16 avril 2019, 12h30 – 14h00" or "16 avril 2019, heure non précisée"."""
+        return f"{self.date}, {self.time}" if self.time else self.date
 
     @property
     def heading(self) -> str:
@@ -295,8 +320,9 @@ def build_report(meeting: Meeting) -> MinutesReport:
         context=(meeting.context or "").strip(),
         exchanges=(meeting.exchanges or "").strip(),
         place=meeting.place or "",
-        time=hour(start),
+        time=meeting_time(meeting),
         documents_url=_web_link(meeting.documents_url),
+        documents_label=(meeting.documents_label or "").strip(),
         cancelled=meeting.status == MeetingStatus.cancelled,
     )
     for status, target in (
@@ -323,12 +349,26 @@ def build_report(meeting: Meeting) -> MinutesReport:
     if nxt is not None:
         report.next_meeting = NextMeeting(
             date=long_date(nxt.local_start),
-            time=hour(nxt.local_start),
+            time=TIME_UNKNOWN if nxt.time_unknown else hour(nxt.local_start),
             place=nxt.place or "",
-            documents_url=_web_link(nxt.documents_url)
-            or _web_link(meeting.documents_url),
+            # The next meeting's own link, else this meeting's: name and address
+            # taken together from the same meeting.
+            **_documents_link(nxt if _has_link(nxt) else meeting),
         )
     return report
+
+
+def _has_link(meeting: Meeting) -> bool:
+    return bool(
+        _web_link(meeting.documents_url) or (meeting.documents_label or "").strip()
+    )
+
+
+def _documents_link(meeting: Meeting) -> dict[str, str]:
+    return {
+        "documents_url": _web_link(meeting.documents_url),
+        "documents_label": (meeting.documents_label or "").strip(),
+    }
 
 
 def _web_link(url: str | None) -> str:
@@ -350,7 +390,7 @@ def to_markdown(report: MinutesReport) -> str:
     out: list[str] = [f"# {report.kind}", ""]
     if report.group:
         out += [f"## {report.group}", ""]
-    out += [f"**Date :** {report.date}", ""]
+    out += [f"**Date :** {report.when}", ""]
     if report.cancelled:
         out += [f"**{report.CANCELLED}**", ""]
     if report.author:
@@ -374,8 +414,14 @@ def to_markdown(report: MinutesReport) -> str:
         out += ["Non fixée.", ""]
     else:
         out += [f"**Dates, horaires et lieu :** {nxt.when_where}", ""]
-        if nxt.documents_url:
-            out += [f"**Lien documents :** <{nxt.documents_url}>", ""]
+        if nxt.documents_url and nxt.documents_label:
+            link = f"[{nxt.documents_label}](<{nxt.documents_url}>) (<{nxt.documents_url}>)"
+            out += [f"**Lien documents :** {link}", ""]
+        elif nxt.documents_url or nxt.documents_label:
+            link = (
+                f"<{nxt.documents_url}>" if nxt.documents_url else nxt.documents_label
+            )
+            out += [f"**Lien documents :** {link}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.meetings.attendance import roster
-from app.meetings.report import hour, long_date
+from app.meetings.report import long_date, meeting_time
 from app.models import Meeting, MeetingKind, Member
 
 
@@ -59,16 +59,12 @@ def signin_sheet(meeting: Meeting) -> SigninSheet:
         for row in rows
     ]
     start = meeting.local_start if meeting.starts_at else None
-    end = meeting.local_end if meeting.ends_at else None
-    time = hour(start)
-    if end is not None:
-        time += f" – {hour(end)}"
     return SigninSheet(
         meeting_id=meeting.id,
         kind=meeting.kind.label if meeting.kind else MeetingKind.other.label,
         group=meeting.group.name if meeting.group else "",
         date=long_date(start),
-        time=time,
+        time=meeting_time(meeting),
         place=meeting.place or "",
         lines=lines,
     )
