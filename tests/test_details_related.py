@@ -68,7 +68,15 @@ def test_plan_lists_actions_amendments_indicators_documents(full_data, admin_cli
     )
     documents = section(html, "plan-documents")
     assert f"/admin/document/details/?id={opinion.id}" in documents
-    assert documents.count("/admin/document/details/") == 1
+    # Exactly the documents linked to one of this plan's actions (the demo's
+    # contribution e-mail is linked to actions 7, 12 and 13).
+    linked = {
+        d.id
+        for d in db.session.execute(sa.select(Document)).scalars()
+        if any(a.plan_id == plan.id for a in d.plan_actions)
+    }
+    assert opinion.id in linked
+    assert documents.count("/admin/document/details/") == len(linked)
     # The other plan lists only its own action.
     other_html = page(admin_client, f"/admin/plan/details/?id={other.id}")
     assert "Action ailleurs" in section(other_html, "plan-actions")
@@ -82,6 +90,8 @@ def test_plan_action_lists_and_prefills(full_data, admin_client):
     opinion = one(db, sa.select(Document).where(Document.kind == "opinion"))
     opinion.plan_actions.append(action_12)
     db.session.add(Action(title="Relancer l'agglomération", plan_action=action_12))
+    # The demo holds no indicator (the source only says they are to be defined).
+    db.session.add(Indicator(name="Part du budget du STN", plan_action=action_12))
     db.session.commit()
     html = page(admin_client, f"/admin/plan_action/details/?id={action_12.id}")
     amendments = section(html, "action-amendments")
@@ -106,7 +116,9 @@ def test_plan_action_lists_and_prefills(full_data, admin_client):
         form = page(admin_client, add)
         # The picker holds the action, shown by its label.
         assert "STN action 12" in form, add
-    empty = page(admin_client, f"/admin/plan_action/details/?id={action_7.id}")
+    # Action 14 is the one the demo's contribution e-mail does not discuss.
+    action_14 = one(db, sa.select(PlanAction).where(PlanAction.number == 14))
+    empty = page(admin_client, f"/admin/plan_action/details/?id={action_14.id}")
     assert "Aucun document." in section(empty, "action-documents")
 
 
