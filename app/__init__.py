@@ -25,13 +25,12 @@ from app.config import (
     secret_key_problem,
 )
 from app.db import (
-    MIGRATIONS_DIR,
     auto_migrate,
     default_sqlite_uri,
     init_transactions,
     upgrade_if_needed,
 )
-from app.extensions import babel, csrf, migrate
+from app.extensions import babel, csrf
 from app.extensions import db as database
 from app.history import init_history
 from app.mail import init_mail
@@ -106,7 +105,6 @@ def create_app(
     init_mail(app)
     init_search(app)
     init_opendata(app)
-    migrate.init_app(app, database, directory=MIGRATIONS_DIR)
     babel.init_app(
         app,
         locale_selector=_select_locale,

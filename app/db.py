@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import flask_migrate
 import sqlalchemy as sa
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, has_request_context, request
 from sqlalchemy.orm import Session
 
@@ -160,25 +158,98 @@ def is_sqlite(app: Flask) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
 
 
+#: Options of Flask-Migrate for this project: autogenerate compares column
+#: types; SQLite alters tables in batch mode (copy and rename).
+MIGRATE_OPTIONS = {"compare_type": True, "render_as_batch": True}
+#: ``revision = "0018"`` / ``down_revision = '0017'`` (or None, or a tuple for
+#: a merge) at the top of a migration script.
+_REVISION_LINE = re.compile(
+    r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.MULTILINE
+)
+
+
+def migrations(app: Flask):
+    """Flask-Migrate bound to ``app`` on first use; returns the module
+    (``upgrade``, ``downgrade``, ``current``, ``history``, ``migrate``).
+
+    Not loaded by ``create_app``: Flask-Migrate brings Alembic, Mako and
+    Pygments, about 11 MB of every server process, while only a database whose
+    schema is behind, the ``db`` commands and the tests need them.
+    """
+    # Imported here, not at the top: the heavy libraries above, loaded only to migrate.
+    import flask_migrate
+
+    if "migrate" not in app.extensions:
+        flask_migrate.Migrate(app, db, directory=MIGRATIONS_DIR, **MIGRATE_OPTIONS)
+    return flask_migrate
+
+
+def migration_heads(directory: str = MIGRATIONS_DIR) -> set[str]:
+    """Head revisions of the migration scripts, read from their text.
+
+    A head is a revision that no other script names as its ``down_revision``:
+    Alembic's own rule (``ScriptDirectory.get_heads``), without loading
+    Alembic. A script whose two lines are not plain literals is left to Alembic.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(Path(directory, "versions").glob("*.py")):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found.get("down_revision", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return _alembic_heads(directory)
+        if not isinstance(revision, str):
+            return _alembic_heads(directory)
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(down)
+        elif down is not None:
+            return _alembic_heads(directory)
+    return revisions - parents
+
+
+def _alembic_heads(directory: str) -> set[str]:
+    # Imported here: Alembic is only needed when a script is too unusual to read.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", directory)
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def database_revisions(conn: sa.Connection) -> set[str]:
+    """Revisions recorded in the database's ``alembic_version`` table (none if absent)."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return set()
+    rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+    return {row[0] for row in rows}
+
+
 def current_and_head(app: Flask) -> tuple[set[str], set[str]]:
     """Revisions the database is at, and the heads of the migration scripts."""
-    cfg = Config()
-    cfg.set_main_option("script_location", MIGRATIONS_DIR)
-    script = ScriptDirectory.from_config(cfg)
     with db.engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return current, set(script.get_heads())
+        current = database_revisions(conn)
+    return current, migration_heads()
 
 
 def upgrade_if_needed(app: Flask) -> bool:
-    """Bring the database to the latest revision; return True if it changed."""
+    """Bring the database to the latest revision; return True if it changed.
+
+    Up to date (the usual start), this reads one table and the scripts' text:
+    Flask-Migrate and Alembic are loaded only when there is a migration to run.
+    """
     with app.app_context():
         current, heads = current_and_head(app)
         if current == heads:
             app.extensions[CHECKED] = True
             return False
         log.info("Migrating database from %s to %s", current or "empty", heads)
-        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        migrations(app).upgrade(directory=MIGRATIONS_DIR)
         app.extensions[CHECKED] = True
         return True
 

@@ -1,9 +1,12 @@
-"""Extension objects, created unbound and initialised in create_app()."""
+"""Extension objects, created unbound and initialised in create_app().
+
+Flask-Migrate is not among them: it is bound on first use by
+``app.db.migrations`` (it loads Alembic, which a server at the latest
+revision never needs)."""
 
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -24,7 +27,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()

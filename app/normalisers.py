@@ -12,9 +12,6 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from urllib.parse import urlsplit
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 #: Scripts whose letters look like Latin ones (Cyrillic "о" and Latin "o").
 LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
@@ -43,6 +40,11 @@ def normalise_email(raw: str | None) -> str | None:
             "Adresse électronique mêlant des alphabets différents (lettres "
             "cyrilliques ou grecques semblables aux lettres latines) : retapez-la."
         )
+    # email-validator and phonenumbers (~1.6 MB resident with their tables) are
+    # loaded by the first address or number checked, not at start-up: pages
+    # that only read never need them (lists take display_phone's fast path).
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -56,6 +58,9 @@ def normalise_phone(raw: str | None, region: str = "FR") -> str | None:
     """Parse a phone number (French by default) and return it in E.164 form."""
     if raw is None or not raw.strip():
         return None
+    # Loaded where used (see normalise_email).
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException as exc:
@@ -76,6 +81,9 @@ def display_phone(value: str | None) -> str:
         # national format of a French number is 0X XX XX XX XX.
         digits = "0" + value[3:]
         return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+    # Loaded where used (see normalise_email).
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(value, "FR")
     except phonenumbers.NumberParseException:

@@ -671,9 +671,8 @@ WHY_21 = """
   chargé seulement par le premier agenda servi). Mesuré en
   important chaque bibliothèque seule : Python, Flask, SQLAlchemy et
   Flask-Admin font déjà environ 55 Mo ; Flask-Migrate, Alembic et Mako 11 Mo
-  (chargés au démarrage pour vérifier que la base est à jour et pour les
-  commandes `db` ; ne les charger que lorsque le schéma est en retard demande
-  de lire les révisions sans Alembic : non fait) ; odfpy 2 Mo (chargé par
+  (chargés seulement quand la base est en retard depuis le second passage,
+  ci-dessous) ; odfpy 2 Mo (chargé par
   l'écran du compte rendu) ; le reste est le code de l'application (modèles,
   vues). zxcvbn et openpyxl n'étaient déjà chargés que là où ils servent.
 - **Mémoire après 6 exports ≤ 1,3×** : atteint sur SQLite (1,28×), pas sur
@@ -702,6 +701,55 @@ WHY_21 = """
   repos selon l'issue, 0,8 s sur cette machine chargée ; 0 ms une fois gelés).
   Sur 20 requêtes, le p99 est la plus lente : sur une machine à charge 11 à 16
   c'est surtout l'attente d'un cœur, d'où des listes encore au-delà de 2×.
+
+## Issue 21, second passage : mémoire au démarrage et travail par ligne des listes
+
+Mesuré le 1ᵉʳ décembre 2026 sur la même machine partagée (charge moyenne 10
+à 17 sur 2 cœurs pendant les mesures).
+
+- **Mémoire après démarrage** (RSS du serveur du banc après sa première
+  réponse, comme `bench/concurrency.py` la mesure ; jeu 100×, SQLite) :
+  102,5 Mo → **81,3 Mo** ; `cdpl-gestion serve` : 82,9 Mo. Cible ≤ 70 Mo :
+  **NON atteinte**. Ne sont plus chargés au démarrage : Flask-Migrate,
+  Alembic, Mako et Pygments (11 Mo ; la révision de la base est lue dans
+  `alembic_version` et comparée aux têtes lues dans le texte des scripts de
+  `migrations/versions`, Alembic n'est chargé que si la base est en retard),
+  icalendar (3 Mo), odfpy (2 Mo), markdown-it et nh3 (3 Mo), puremagic
+  (1,5 Mo), phonenumbers et email-validator (1,6 Mo), smtplib et les en-têtes
+  de courriel (0,7 Mo). `tests/test_memory.py` vérifie dans un processus neuf
+  qu'aucune de ces bibliothèques (ni openpyxl, zxcvbn, WeasyPrint) n'est
+  chargée par `create_app` et une première page. Ce qui reste (mesuré par
+  tracemalloc et `_debugmallocstats`, 45 Mo de petits objets Python sans
+  fragmentation) : Python seul 11 Mo ; Flask, SQLAlchemy 2.1, Flask-Admin,
+  WTForms, Babel et Jinja 47 Mo (SQLAlchemy seul 16 Mo ; Flask-Admin importe
+  Pillow, 3 Mo avec ses bibliothèques ; le dialecte PostgreSQL est chargé même
+  sur SQLite par les options `postgresql_where` des index, 3 Mo) ; le code de
+  l'application, ses modèles (configuration des correspondances, 3 Mo) et
+  ses vues 20 Mo. Atteindre 70 Mo demanderait de retirer une bibliothèque de
+  base, pas seulement de différer des imports.
+- **Après 6 exports** des 400 000 présences (même passage) : 112, 113, 129,
+  110, 126, 114 Mo, soit un pic à 1,58× le démarrage → **NON** (la mémoire
+  des exports n'a pas changé, 116 à 129 Mo comme avant ; c'est le démarrage
+  plus bas qui rend le rapport plus grand).
+- **Travail par ligne des listes** : chaque ligne est écrite par un seul
+  appel Python (`list_row_html`, `app/admin/listing.py`) à partir de ce qui
+  est calculé une fois par page (colonnes, case à cocher et son titre
+  traduit, parties fixes des boutons avec leur URL et le jeton CSRF du
+  formulaire de suppression, formateur de chaque type de valeur) au lieu
+  d'une vingtaine d'appels Jinja et d'un parcours des formateurs par cellule ;
+  `user_has` lit le compte une fois au lieu de quatre. Même HTML que le bloc de
+  Flask-Admin aux espaces près (`tests/test_list_rows.py`), page 44 % plus
+  légère (membres 181 → 102 ko). Première page, 50 lignes, jeu 100×, SQLite,
+  dans le processus, temps CPU du processus (`time.process_time`) : médiane de
+  30 requêtes, trois tours alternés avant / après :
+
+| Liste | Appels Python par page avant → après | CPU avant (ms) | CPU après (ms) |
+|---|---:|---:|---:|
+| membres | 104 600 → 48 100 | 42,0 / 31,9 / 21,6 | 23,2 / 16,6 / 14,3 |
+| présences | 85 800 → 46 900 | 40,7 / 33,9 / 27,4 | 26,7 / 18,6 / 18,6 |
+
+  Le reste d'une page est surtout hors des lignes : menu (une trentaine de
+  vues, chacune vérifiant le rôle), session, gabarit de la page, requêtes.
 """
 
 

@@ -1,11 +1,78 @@
-"""A short tail (issue 21): the start-up heap leaves the collector's reach, and
-large exports give back the memory they used."""
+"""A short tail (issue 21): the start-up heap leaves the collector's reach,
+large exports give back the memory they used, and the libraries few requests
+need are not loaded at start-up."""
 
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
+import textwrap
 
 from app import perf
+from tests.conftest import base_config
+
+#: Libraries that a started server must not hold until a request needs them
+#: (resident size measured with each imported alone, MB): migrations
+#: (Flask-Migrate, Alembic, Mako, Pygments: 11), spreadsheets (openpyxl: 12),
+#: OpenDocument (odfpy: 2), password strength lists (zxcvbn: 12), PDF
+#: (WeasyPrint), calendars (icalendar: 3), compte rendu text (markdown-it,
+#: nh3: 3), upload checks (puremagic: 1.5), address and phone checks
+#: (email-validator, phonenumbers: 1.6), sending mail (smtplib).
+HEAVY_MODULES = (
+    "alembic",
+    "flask_migrate",
+    "mako",
+    "pygments",
+    "openpyxl",
+    "odf",
+    "zxcvbn",
+    "weasyprint",
+    "icalendar",
+    "markdown_it",
+    "nh3",
+    "puremagic",
+    "phonenumbers",
+    "email_validator",
+    "smtplib",
+)
+
+#: Run in a fresh interpreter: build the app as a server does, serve a first
+#: request, print which heavy modules are loaded.
+_START_AND_SERVE = textwrap.dedent(
+    """
+    import json, sys
+    from app import create_app
+    app = create_app(json.loads(sys.argv[1]))
+    client = app.test_client()
+    status = client.get("/connexion").status_code
+    loaded = sorted(
+        {name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv[2]))
+    )
+    print(json.dumps({"status": status, "loaded": loaded}))
+    """
+)
+
+
+def test_start_up_and_first_request_load_no_heavy_library(app, tmp_dir):
+    """create_app on a database already at the latest revision, then a first
+    page: none of the heavy libraries above is imported (not a timing test:
+    it reads ``sys.modules`` of a fresh process)."""
+    config = base_config(tmp_dir)  # the suite's database, migrated by ``app``
+    result = subprocess.run(
+        [sys.executable, "-c", _START_AND_SERVE, json.dumps(config)]
+        + [json.dumps(HEAVY_MODULES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == 200
+    assert outcome["loaded"] == [], (
+        f"chargés au démarrage : {outcome['loaded']} (importez-les là où ils servent)"
+    )
 
 
 def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():

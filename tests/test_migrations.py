@@ -6,15 +6,15 @@ import sys
 import time
 import uuid
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from app import create_app
-from app.db import MIGRATIONS_DIR, current_and_head
+from app.db import MIGRATIONS_DIR, current_and_head, migration_heads, migrations
 from app.extensions import db
 from app.models import Member, Organisation
 from app.models.search import UNMANAGED_TABLES, include_name
@@ -71,6 +71,7 @@ def test_upgrade_downgrade_upgrade_and_models_agree(tmp_path, empty_database_uri
     expected = {t.name for t in db.metadata.sorted_tables}
     with app.app_context():
         assert _tables() == set()
+        flask_migrate = migrations(app)
         flask_migrate.upgrade(directory=MIGRATIONS_DIR)
         assert _tables() == expected
         flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision="base")
@@ -173,6 +174,7 @@ def test_search_migration_indexes_the_records_already_there(
         )
     )
     with app.app_context():
+        flask_migrate = migrations(app)
         # The schema just before the search index, whatever came before it.
         before = (
             ScriptDirectory.from_config(
@@ -238,4 +240,84 @@ def test_search_migration_indexes_the_records_already_there(
         rebuild(db.session)
         assert entries() == migrated
         db.session.rollback()
+        db.engine.dispose()
+
+
+def _alembic_heads(directory) -> set[str]:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(directory))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def _script(versions, revision, down, quote='"') -> None:
+    down_text = repr(down) if not isinstance(down, str) else f"{quote}{down}{quote}"
+    (versions / f"{revision}_x.py").write_text(
+        f'''"""Revision {revision}.
+
+Revision ID: {revision}
+Revises: {down}
+"""
+
+revision{": str" if quote == '"' else ""} = {quote}{revision}{quote}
+down_revision = {down_text}
+
+
+def upgrade():
+    pass
+'''
+    )
+
+
+def test_heads_read_from_the_scripts_agree_with_alembic(tmp_path):
+    """The start-up check reads the scripts' text without Alembic: same heads."""
+    assert migration_heads() == _alembic_heads(MIGRATIONS_DIR)
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (tmp_path / "script.py.mako").write_text("")
+    _script(versions, "0001", None)
+    _script(versions, "0002", "0001", quote="'")
+    _script(versions, "0003", "0001")
+    assert migration_heads(str(tmp_path)) == {"0002", "0003"}  # two branches
+    assert migration_heads(str(tmp_path)) == _alembic_heads(tmp_path)
+    _script(versions, "0004", ("0002", "0003"))
+    assert migration_heads(str(tmp_path)) == {"0004"}  # merged
+    assert migration_heads(str(tmp_path)) == _alembic_heads(tmp_path)
+
+
+def test_heads_of_an_unusual_script_are_left_to_alembic(tmp_path, monkeypatch):
+    from app import db as app_db
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    _script(versions, "0001", None)
+    (versions / "0002_x.py").write_text(
+        'PARENT = "0001"\nrevision = "0002"\ndown_revision = PARENT\n'
+    )
+    asked = []
+    monkeypatch.setattr(app_db, "_alembic_heads", lambda d: asked.append(d) or {"x"})
+    assert migration_heads(str(tmp_path)) == {"x"}
+    assert asked == [str(tmp_path)]
+
+
+def test_a_database_behind_the_scripts_is_migrated_at_start(
+    tmp_path, empty_database_uri
+):
+    """Up to date, a start reads the revision and migrates nothing; one
+    revision behind, it brings the database to the head."""
+    config = base_config(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri)
+    first = create_app(config)
+    with first.app_context():
+        current, heads = current_and_head(first)
+        assert current == heads
+        migrations(first).downgrade(directory=MIGRATIONS_DIR, revision="-1")
+        assert current_and_head(first)[0] not in (heads, set())
+        db.engine.dispose()
+    again = create_app(config)
+    assert again.extensions.get("migrate") is not None  # Flask-Migrate was needed
+    with again.app_context():
+        assert current_and_head(again) == (heads, heads)
+        db.engine.dispose()
+    up_to_date = create_app(config)
+    assert "migrate" not in up_to_date.extensions  # nothing to migrate, not loaded
+    with up_to_date.app_context():
         db.engine.dispose()

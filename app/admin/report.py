@@ -10,7 +10,6 @@ from app.admin.minutes_forms import meeting_or_404
 from app.mail.outbox import Attachment
 from app.meetings import ical
 from app.meetings.feeds import ics_response
-from app.meetings.odt import to_odt
 from app.meetings.pdf import html_to_pdf
 from app.meetings.report import build_report, to_markdown
 from app.meetings.signin import signin_sheet
@@ -32,6 +31,9 @@ class ReportScreens:
 
     @expose("/report/odt/")
     def report_odt_view(self):
+        # odfpy (~2 MB resident) is loaded by the first ODT written, not at start-up.
+        from app.meetings.odt import to_odt
+
         report = build_report(meeting_or_404())
         return _download(
             to_odt(report),

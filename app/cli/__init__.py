@@ -17,6 +17,7 @@ from app.auth import setup
 from app.auth.passwords import password_problems
 from app.cli.base import FrenchCommand, with_database
 from app.cli.data import register_commands as register_data_commands
+from app.cli.database import db_group
 from app.cli.mail import register_commands as register_mail_commands
 from app.cli.opendata import register_commands as register_opendata_commands
 from app.cli.rgpd import register_commands as register_rgpd_commands
@@ -139,3 +140,6 @@ def register_cli(app: Flask) -> None:
     register_mail_commands(app)  # send-mail
     register_opendata_commands(app)  # export-opendata, refresh-opendata
     register_rgpd_commands(app)  # rgpd export|anonymise, purge
+    # The same French "db" group for ``flask --app wsgi db``; once a migration
+    # command has loaded Flask-Migrate, its English group takes the name on app.cli.
+    app.cli.add_command(db_group)

@@ -1,17 +1,17 @@
-"""``cdpl-gestion db``: the database's migrations, in French.
+"""``cdpl-gestion db`` (and ``flask --app wsgi db``): the database's migrations, in French.
 
-Developers who write migrations also have Flask-Migrate's full command set under
-``flask --app wsgi db`` (see docs/extending.md).
+Flask-Migrate (with Alembic) is loaded by the command that runs, through
+``app.db.migrations``: the server never loads it when the schema is up to date.
 """
 
 from __future__ import annotations
 
 import click
-import flask_migrate
+from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.base import FrenchCommand, FrenchGroup
-from app.db import MIGRATIONS_DIR
+from app.db import MIGRATIONS_DIR, migrations
 
 
 @click.group("db", cls=FrenchGroup)
@@ -24,7 +24,7 @@ def db_group() -> None:
 @with_appcontext
 def upgrade_command(revision: str) -> None:
     """Mettre la base à jour jusqu'à REVISION (par défaut la dernière)."""
-    flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision=revision)
+    migrations(current_app).upgrade(directory=MIGRATIONS_DIR, revision=revision)
 
 
 @db_group.command("downgrade", cls=FrenchCommand)
@@ -32,21 +32,21 @@ def upgrade_command(revision: str) -> None:
 @with_appcontext
 def downgrade_command(revision: str) -> None:
     """Revenir à REVISION (par défaut, la révision précédente)."""
-    flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision=revision)
+    migrations(current_app).downgrade(directory=MIGRATIONS_DIR, revision=revision)
 
 
 @db_group.command("current", cls=FrenchCommand)
 @with_appcontext
 def current_command() -> None:
     """Afficher la révision où se trouve la base."""
-    flask_migrate.current(directory=MIGRATIONS_DIR)
+    migrations(current_app).current(directory=MIGRATIONS_DIR)
 
 
 @db_group.command("history", cls=FrenchCommand)
 @with_appcontext
 def history_command() -> None:
     """Lister les migrations disponibles."""
-    flask_migrate.history(directory=MIGRATIONS_DIR)
+    migrations(current_app).history(directory=MIGRATIONS_DIR)
 
 
 @db_group.command("migrate", cls=FrenchCommand)
@@ -55,4 +55,6 @@ def history_command() -> None:
 @with_appcontext
 def migrate_command(message: str, rev_id: str) -> None:
     """Écrire une migration d'après les modèles (à relire avant de l'appliquer)."""
-    flask_migrate.migrate(directory=MIGRATIONS_DIR, message=message, rev_id=rev_id)
+    migrations(current_app).migrate(
+        directory=MIGRATIONS_DIR, message=message, rev_id=rev_id
+    )

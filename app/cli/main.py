@@ -41,5 +41,5 @@ main = MainGroup(
         "Chaque commande a son aide : cdpl-gestion COMMANDE --help."
     ),
 )
-# Ours comes before Flask-Migrate's English "db" group registered on app.cli.
+# Found before the app's own commands: ``cdpl-gestion db --help`` needs no app.
 main.add_command(db_group)

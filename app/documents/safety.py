@@ -16,8 +16,6 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-import puremagic
-
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -160,6 +158,10 @@ def clean_filename(raw: str | None) -> str:
 
 
 def _detected(data: bytes) -> list[str]:
+    # puremagic (~1.5 MB resident with its signature table) is loaded by the
+    # first upload checked, not at start-up.
+    import puremagic
+
     try:
         return [m.mime_type for m in puremagic.magic_string(data) if m.mime_type]
     except puremagic.PureError:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from typing import TYPE_CHECKING
 
 from app.mail.settings import smtp_settings
 from app.meetings import ical
 from app.models import Meeting, Member
 from app.models.meetings import PARIS
+
+if TYPE_CHECKING:
+    from icalendar import Timezone
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -24,6 +26,10 @@ def invitation_ics(
     meeting: Meeting, member: Member | None, method: str = REQUEST
 ) -> bytes:
     """An .ics with METHOD:REQUEST (or CANCEL) for one convoked member."""
+    # icalendar (~3 MB resident) is loaded by the first invitation written, not
+    # at start-up with the mail package: few requests send a convocation.
+    from icalendar import Calendar, vCalAddress, vText
+
     cal = Calendar()
     cal.add("prodid", "-//cdpl-gestion//convocation//FR")
     cal.add("version", "2.0")
@@ -55,6 +61,9 @@ def _paris_zone(day: date) -> Timezone:
     """The Europe/Paris VTIMEZONE around one day (a year either side, as the feed),
     computed once per day: it was most of the cost of a convocation, one per
     recipient."""
+    # Loaded where used, as in invitation_ics.
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     event = Event()
     event.add("dtstart", datetime.combine(day, time(12), PARIS))

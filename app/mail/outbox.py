@@ -17,15 +17,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from app.extensions import db
 from app.history import current_actor
 from app.mail.settings import smtp_settings
-from app.mail.smtp import Outcome, SmtpConnection, build_email
 from app.models import (
     Meeting,
     Member,
@@ -36,6 +35,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.mail import QUEUED_STATES
+
+if TYPE_CHECKING:
+    from app.mail import smtp
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def address_problem(address: str | None) -> str | None:
     """French reason why ``address`` cannot receive mail, or None."""
     if not address:
         return "Pas d'adresse courriel."
+    # Loaded where used, as in app.normalisers.normalise_email.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
@@ -193,7 +198,7 @@ def claim(limit: int) -> list[int]:
     return ids
 
 
-def record(message: OutboxMessage, outcome: Outcome) -> None:
+def record(message: OutboxMessage, outcome: smtp.Outcome) -> None:
     """Write a delivery outcome (the caller commits)."""
     now = utcnow()
     message.claimed_at = None
@@ -240,8 +245,12 @@ def deliver_pending(max_batches: int | None = None) -> DeliveryReport:
     if not settings.configured:
         return report
     report.recovered = recover_stuck()
+    # smtplib and the e-mail header classes (~0.7 MB resident) are loaded by
+    # the first delivery, not at start-up with the outbox that queues messages.
+    from app.mail import smtp
+
     batches = 0
-    with SmtpConnection(settings) as conn:
+    with smtp.SmtpConnection(settings) as conn:
         while max_batches is None or batches < max_batches:
             ids = claim(settings.batch_size)
             if not ids:
@@ -252,10 +261,10 @@ def deliver_pending(max_batches: int | None = None) -> DeliveryReport:
                     time.sleep(settings.pause_seconds)
                 message = db.session.get(OutboxMessage, message_id)
                 try:
-                    email = build_email(message, settings)
+                    email = smtp.build_email(message, settings)
                 except (ValueError, TypeError) as exc:
                     email = None
-                    outcome = Outcome(
+                    outcome = smtp.Outcome(
                         False, True, f"Message impossible à construire : {exc}"[:480]
                     )
                 else:

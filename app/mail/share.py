@@ -17,7 +17,6 @@ from app.extensions import db
 from app.mail.outbox import Attachment, address_problem, queue
 from app.meetings.attendance import attendance_lists
 from app.meetings.ical import meeting_summary
-from app.meetings.odt import to_odt
 from app.meetings.report import build_report
 from app.models import (
     AttendanceStatus,
@@ -32,6 +31,9 @@ AttachmentBuilder = Callable[[Meeting], Attachment | None]
 
 
 def _odt(meeting: Meeting) -> Attachment:
+    # odfpy (~2 MB resident) is loaded by the first ODT written, not at start-up.
+    from app.meetings.odt import to_odt
+
     report = build_report(meeting)
     return Attachment(
         f"{report.filename}.odt",

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
-import nh3
 import sqlalchemy as sa
 from babel.dates import format_date
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -30,8 +29,6 @@ from app.models import (
 )
 from app.normalisers import is_web_link
 
-#: Markdown as people type it; raw HTML is not interpreted (it is shown as text).
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _ALLOWED_TAGS = {
     "p",
     "br",
@@ -52,15 +49,30 @@ _ALLOWED_TAGS = {
 }
 
 
+@cache
+def _markdown():
+    """Markdown as people type it; raw HTML is not interpreted (it is shown as text)."""
+    # markdown-it and nh3 (~3 MB resident) are loaded by the first page that
+    # shows a compte rendu's text, not at start-up: most requests show none.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "typographer": False}
+    )
+
+
 def markdown_tokens(text: str | None):
-    return _MD.parse(text or "")
+    return _markdown().parse(text or "")
 
 
 def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, sanitised by nh3 (no script, no style, safe links only)."""
     if not (text or "").strip():
         return Markup("")
-    html = _MD.render(text or "")
+    # Loaded where used, as markdown-it in _markdown().
+    import nh3
+
+    html = _markdown().render(text or "")
     # Headings typed as "#" would outrank the page's own titles: shift them down.
     for level in (2, 1):
         html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
