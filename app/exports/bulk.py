@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
 from app.db import read_session
-from app.history.actor import current_actor
+from app.history.actor import Actor, current_actor
 from app.history.recorder import (
     BATCH_KEY,
     BOOKKEEPING,
@@ -58,7 +58,7 @@ def _by_keys(rows: list[dict]) -> dict[frozenset, list[dict]]:
 class _Writer:
     """History and search rows of one bulk write, in the hooks' own form."""
 
-    def __init__(self, session, model: type):
+    def __init__(self, session, model: type, actor: Actor | None = None):
         self.session = session
         self.model = model
         self.mapper = sa.inspect(model)
@@ -67,7 +67,9 @@ class _Writer:
         self.spec = spec_for(model)
         self.keys = column_keys(self.mapper)
         self.collections = collection_keys(self.mapper)
-        self.actor = current_actor() if self.tracked else None
+        # Given by the caller when the account was read before a commit: reading
+        # it here would reload it, and a POST's transaction take the lock.
+        self.actor = actor or (current_actor() if self.tracked else None)
         self.batch = session.info.setdefault(BATCH_KEY, uuid.uuid4().hex)
         self.note = session.info.get(NOTE_KEY)
         self.history: list[dict] = []
@@ -221,6 +223,7 @@ def insert_records(
     model: type,
     rows: list[dict],
     progress: Callable[[int], None] | None = None,
+    actor: Actor | None = None,
 ) -> list[int]:
     """Insert ``rows`` (attribute values, unset ones take their defaults); their ids.
 
@@ -228,7 +231,7 @@ def insert_records(
     as the session hooks do for ``session.add``. The caller commits.
     """
     session.flush()
-    writer = _Writer(session, model)
+    writer = _Writer(session, model, actor)
     table = writer.table
     # Everything but the statements is done before the write transaction
     # starts (defaults, labels, snapshots, search texts): the lock is held for
@@ -296,6 +299,7 @@ def update_records(
     model: type,
     updates: dict[int, dict],
     progress: Callable[[int], None] | None = None,
+    actor: Actor | None = None,
 ) -> int:
     """Set the given attributes of the records ``updates`` names; the count changed.
 
@@ -307,7 +311,7 @@ def update_records(
     replaced. Raises ``LookupError`` if a record vanished. The caller commits.
     """
     session.flush()
-    writer = _Writer(session, model)
+    writer = _Writer(session, model, actor)
     table = writer.table
     timestamped = "version" in table.c and "updated_at" in table.c
     searched = set(writer.spec.columns) if writer.spec is not None else set()

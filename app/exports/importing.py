@@ -18,6 +18,7 @@ from app.db import read_session
 from app.exports.bulk import insert_records, update_records
 from app.exports.readers import Table, normalise_header
 from app.exports.values import as_text, parse_int
+from app.history.actor import Actor, current_actor
 
 
 @dataclass
@@ -211,6 +212,7 @@ class ImportKind:
         session,
         analysis: Analysis,
         progress: Callable[[int], None] | None = None,
+        actor: Actor | None = None,
     ) -> tuple[int, int]:
         """Write every row in the current transaction; the caller commits."""
         if not analysis.ok:
@@ -224,8 +226,8 @@ class ImportKind:
                 updates[row.existing_id] = attrs
             else:
                 creations.append(attrs)
-        insert_records(session, self.model, creations, progress)
-        update_records(session, self.model, updates, progress)
+        insert_records(session, self.model, creations, progress, actor)
+        update_records(session, self.model, updates, progress, actor)
         created, updated = len(creations), len(updates)
         return created, updated
 
@@ -246,6 +248,7 @@ def run_import(
     in between (an e-mail taken, a record deleted) makes the database refuse
     the import as a whole.
     """
+    actor = current_actor()  # read now: after the commit it would be reloaded
     session.commit()  # the caller's transaction must not hold the lock meanwhile
     with read_session() as reader:
         analysis = kind.analyse(reader, table, mapping, params, progress)
@@ -253,7 +256,7 @@ def run_import(
         session.rollback()
         return analysis, None
     try:
-        counts = kind.apply(session, analysis, progress)
+        counts = kind.apply(session, analysis, progress, actor)
         session.commit()
     except (SQLAlchemyError, LookupError):
         session.rollback()
