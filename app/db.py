@@ -148,6 +148,22 @@ def short_write() -> Iterator[Session]:
         yield own
 
 
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A session that only reads: on SQLite its transactions start deferred.
+
+    For long reads outside a GET request (the analysis of an import, a full
+    dump): they read a snapshot and never take the write lock, so everybody
+    else's saves go on meanwhile. Rolled back at exit.
+    """
+    engine = db.engine.execution_options(**{WRITE_OPTION: False})
+    with Session(engine) as own:
+        try:
+            yield own
+        finally:
+            own.rollback()
+
+
 def default_sqlite_uri(instance_path: str) -> str:
     """URI of the embedded database file in the instance folder."""
     path = Path(instance_path) / "cdpl.sqlite3"

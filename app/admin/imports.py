@@ -12,6 +12,7 @@ from flask_admin import BaseView, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.access import MAX_ID, AccessMixin
+from app.db import read_session
 from app.exports import pending
 from app.exports.audit import record
 from app.exports.dump import write_dump
@@ -119,6 +120,8 @@ class ImportView(AccessMixin, BaseView):
                         "commande « import-data »."
                     )
             if not errors:
+                # The reading of a large file must not hold the POST's write lock.
+                db.session.commit()
                 try:
                     table = read_table(data, upload.filename, _limits())
                 except ImportFileError as exc:
@@ -177,8 +180,9 @@ class ImportView(AccessMixin, BaseView):
                 pending.write_meta(token, meta)
             if not problems and request.form.get("action") == "confirm":
                 return self._confirm(token, meta, importer, table, mapping, params)
-        analysis = importer.analyse(db.session, table, mapping, params)
-        db.session.rollback()
+        db.session.commit()  # a POST's write transaction ends before the analysis
+        with read_session() as reader:  # never SQLite's write lock
+            analysis = importer.analyse(reader, table, mapping, params)
         meeting = (
             db.session.get(Meeting, meta["meeting_id"])
             if meta.get("meeting_id")

@@ -72,7 +72,8 @@ class Client:
         request = urllib.request.Request(
             self.base + path, data=body, headers={"Content-Type": kind}
         )
-        with self.opener.open(request, timeout=60) as response:
+        with self.opener.open(request, timeout=600) as response:
+            self.last_url = response.geturl()  # after redirects
             return response.read().decode("utf-8")
 
     def login(self, email: str) -> None:
