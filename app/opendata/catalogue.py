@@ -14,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 
 from app.opendata.resources import Resource
+from app.timezone import PARIS
 
 #: Column order of the schema.
 CATALOGUE_COLUMNS = (
@@ -120,8 +121,13 @@ def licence_value(name: str) -> str:
 
 
 def _day(value) -> date | None:
+    # A moment is stored in UTC: the day it covers is the council's day in
+    # Paris (a meeting "16/04/2019, heure non précisée" is stored as
+    # 2019-04-15T22:00Z).
     if isinstance(value, datetime):
-        return value.date()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(PARIS).date()
     if isinstance(value, date):
         return value
     return None
@@ -143,7 +149,7 @@ def catalogue_rows(
     """One line per published table that has rows."""
     config = current_app.config
     base = str(config.get("PUBLIC_URL") or "").rstrip("/") + "/public/donnees/"
-    when = generated_at.date()
+    when = _day(generated_at)
     periods = {r.name: _period(r, rows) for r, rows in tables}
     # A table without dates of its own (amendments) covers the whole package's period.
     known = [p for p in periods.values() if p is not None]
