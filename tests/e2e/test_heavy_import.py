@@ -159,15 +159,14 @@ def test_lecteur_logs_in_during_a_large_import(
         with editor.opener.open(request, timeout=600) as response:
             return response.read().decode("utf-8")
 
-    started = time.monotonic()
     with LockProbe(e2e_database_url) as lock:
         times, done = _while(live_server, "reader@example.org", confirm)
-    confirm_seconds = time.monotonic() - started
     assert "Import terminé" in done["page"], done["page"][:2000]
-    # Only the bulk writes hold the lock (on SQLite; the probe also sees the
-    # logins' own short writes): a login may wait for them, never for the
-    # analysis before them, which takes most of the time.
-    assert lock.longest < confirm_seconds / 2, (lock.longest, confirm_seconds)
+    # A login may wait for the bulk writes (on SQLite; the probe measures how
+    # long another writer waited), never for more. That the analysis before
+    # them leaves the lock free is pinned without timing by
+    # tests/test_import_bulk.py; how the wait compares with the whole confirm
+    # depends on the machine and belongs to bench.imports.
     allowed = baseline + ANSWER_WITHIN_SECONDS + lock.longest
     assert max(times) < allowed, (times, baseline, lock.longest)
     with e2e_db.session() as session:
