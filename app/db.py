@@ -48,6 +48,17 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
         cur.close()
 
 
+#: Key of ``Session.info``: models whose rows were written with Core statements
+#: in the current transaction (bulk imports), which the session hooks that watch
+#: the unit of work (open-data freshness) cannot see.
+BULK_WRITTEN = "cdpl_bulk_written"
+
+
+def note_bulk_write(session, model: type) -> None:
+    """Record that ``model``'s rows changed outside the unit of work."""
+    session.info.setdefault(BULK_WRITTEN, set()).add(model)
+
+
 #: Request methods that only read: on SQLite their transactions start deferred.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Execution option forcing the transaction mode of a connection (True: write).

@@ -14,9 +14,10 @@ from app import create_app
 from app.extensions import db as _db
 from app.models import Member
 from app.models.opendata import OpendataState
-from app.models.plans import Plan
+from app.models.plans import Indicator, Plan
 from app.opendata import freshness
 from tests.conftest import base_config
+from tests.test_imports import confirm, review_url, upload
 from tests.test_opendata import get_ok, publish_demo
 
 
@@ -188,3 +189,48 @@ def test_every_table_the_package_reads_renews_the_stamp(db, demo):
     assert {"plan", "plan_action", "meeting", "attendance", "document"} <= read
     fed = {model.__tablename__ for model in freshness.FEEDS}
     assert read <= fed, read - fed
+
+
+def test_an_import_of_published_records_renews_the_package(
+    app, client, admin_client, demo, builds, tmp_path, monkeypatch
+):
+    """Imports write in bulk, past the unit of work the hook watches: the
+    package must still follow them (a budget changed, measurements added)."""
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    published = publish_demo(demo.session)
+    plan_id = demo.session.execute(
+        sa.select(Plan.id).where(Plan.short_name == "STN")
+    ).scalar_one()
+    before = zipped_actions(client)
+    assert "987654" not in before
+    first = stamp()
+    sheet = "N°;Intitulé;Budget\n7;Logiciels libres;987 654 €\n".encode()
+    url = review_url(
+        upload(admin_client, sheet, kind="actions-plan", plan_id=str(plan_id))
+    )
+    html = admin_client.get(url).get_data(as_text=True)
+    assert "0 création(s) et 1 mise(s) à jour" in html
+    assert confirm(admin_client, url, html).status_code == 302
+    assert stamp() != first
+    after = zipped_actions(client)
+    assert "987654" in after
+    assert len(builds) == 2
+
+    # Measurements of a public indicator: a new bulk insert, a new package.
+    indicator = (
+        demo.session.execute(sa.select(Indicator).where(Indicator.public.is_(True)))
+        .scalars()
+        .first()
+    )
+    second = stamp()
+    sheet = f"Indicateur;Date;Valeur\n{indicator.name};01/06/2026;17,5\n".encode()
+    url = review_url(upload(admin_client, sheet, kind="mesures"))
+    html = admin_client.get(url).get_data(as_text=True)
+    assert confirm(admin_client, url, html).status_code == 302
+    assert stamp() != second
+    archive = get_ok(client, "/public/donnees/donnees-publiques.zip").data
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+        names = zipped.namelist()
+        measures = next(n for n in names if "mesure" in n and n.endswith(".csv"))
+        assert "2026-06-01" in zipped.read(measures).decode()
+    assert published  # the demo's records stayed public throughout

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.orm import attributes
 
-from app.db import read_session
+from app.db import note_bulk_write, read_session
 from app.history.actor import Actor, current_actor
 from app.history.recorder import (
     BATCH_KEY,
@@ -291,6 +291,8 @@ def insert_records(
             for value in values:
                 writer.add("create", value, _creation_changes(writer, value), True)
         writer.write()
+    if ids:
+        note_bulk_write(session, model)
     return ids
 
 
@@ -373,6 +375,8 @@ def update_records(
             for part in _chunks(group):
                 writer.conn.execute(stmt, part)
         writer.write()
+    if changed_rows:
+        note_bulk_write(session, model)
     # Objects of these records already in the session would show old values.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, model) and obj.id in updates:

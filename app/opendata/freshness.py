@@ -28,6 +28,7 @@ from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db import BULK_WRITTEN
 from app.extensions import db
 from app.models import (
     Attendance,
@@ -93,12 +94,16 @@ def _before_commit(session) -> None:
     # The commit's own flush comes after this hook: flush now so that the
     # last changes are noted, then write the stamp last.
     session.flush()
-    if session.info.pop(_TOUCHED, False):
+    touched = session.info.pop(_TOUCHED, False)
+    # Imports write in bulk, past the unit of work: they name their models.
+    bulk = session.info.pop(BULK_WRITTEN, set())
+    if touched or any(issubclass(model, FEEDS) for model in bulk):
         renew_stamp(session)
 
 
 def _after_rollback(session) -> None:
     session.info.pop(_TOUCHED, None)
+    session.info.pop(BULK_WRITTEN, None)
 
 
 def renew_stamp(session=None) -> str:
