@@ -138,6 +138,7 @@ def build(url: str, quick: bool = False, log=print) -> dict:
     """Recreate the database at ``url`` and fill it; return counts and timings."""
     from app import create_app
     from app.extensions import db
+    from app.opendata.freshness import renew_stamp
     from app.search import rebuild
 
     counts = scaled(quick)
@@ -154,6 +155,9 @@ def build(url: str, quick: bool = False, log=print) -> dict:
         # `cdpl-gestion reindex` does, before the statistics are refreshed.
         indexed = time.perf_counter()
         rebuild(db.session)
+        # The stamp any write through the app leaves (the open-data package's
+        # and the dashboard's off-track list are kept per process against it).
+        renew_stamp(db.session)
         db.session.commit()
         builder.timings["search_entry"] = time.perf_counter() - indexed
         with engine.begin() as conn:
