@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
 from markupsafe import Markup
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models.opendata import OpendataState
