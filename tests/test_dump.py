@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import json
+import re
 import zipfile
 
 import pytest
@@ -15,8 +15,8 @@ from app.exports.dump import NULL, DumpError, load_dump, write_dump
 from app.extensions import db as _db
 from app.models import (
     DataTransfer,
-    Job,
     Document,
+    Job,
     Meeting,
     Member,
     PlanAction,

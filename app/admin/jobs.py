@@ -31,11 +31,14 @@ LIST_ENDPOINTS = {
 }
 
 
-def visible_job(job_id: int) -> Job:
+def visible_job(raw_id: str) -> Job:
     """The job if this account started it (or is an admin); otherwise 404.
 
     404 rather than 403: the page does not tell that another person's job exists.
+    A malformed number (``abc``, 10^20) is a 404 too.
     """
+    ok = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12
+    job_id = int(raw_id) if ok else 0
     job = refresh(job_id) if 0 < job_id <= MAX_ID else None
     user = current_user._get_current_object()
     if job is None or not (job.user_id == user.id or user.has_role(Role.admin)):
@@ -84,8 +87,9 @@ def import_outcome(job: Job):
 class JobView(AccessMixin, BaseView):
     """The progress page of one job, then what it produced (preview, list, ZIP)."""
 
+    #: Any account may follow its own jobs; the page itself checks the owner.
     read_role = Role.reader
-    write_role = Role.admin
+    write_role = Role.editor  # no write endpoint: a POST is refused anyway
 
     def is_visible(self) -> bool:
         return False  # reached from the page that started the job
@@ -94,8 +98,8 @@ class JobView(AccessMixin, BaseView):
     def index(self):
         return redirect(url_for("admin.index"))
 
-    @expose("/<int:job_id>/")
-    def show(self, job_id: int):
+    @expose("/<job_id>/")
+    def show(self, job_id: str):
         job = visible_job(job_id)
         outcome = import_outcome(job)
         if outcome is not None:
@@ -119,8 +123,8 @@ class JobView(AccessMixin, BaseView):
             paris=PARIS,
         )
 
-    @expose("/<int:job_id>/telecharger/")
-    def download(self, job_id: int):
+    @expose("/<job_id>/telecharger/")
+    def download(self, job_id: str):
         job = visible_job(job_id)
         path = self._file(job) if job.state is JobState.done else None
         if path is None:

@@ -329,7 +329,10 @@ def _serve(app: Flask, lane: str) -> None:
                 log.exception("Could not claim a job of lane %s", lane)
                 job_id = None
             if job_id is not None:
-                _run(app, job_id)
+                try:
+                    _run(app, job_id)
+                except Exception:  # the worker goes on with the next job
+                    log.exception("Job %s could not be run", job_id)
                 continue
             # Deciding to stop under the lock: a job queued meanwhile finds
             # either this worker still serving or no worker (and starts one).
@@ -342,12 +345,25 @@ def _serve(app: Flask, lane: str) -> None:
 
 
 def _finish(job_id: int, state: JobState, **values) -> None:
-    with _writer() as session, session.begin():
-        session.execute(
-            sa.update(Job)
-            .where(Job.id == job_id, Job.state == JobState.running)
-            .values(state=state, finished_at=utcnow(), heartbeat_at=utcnow(), **values)
-        )
+    """Write the outcome; a busy database is tried again (the work is done)."""
+    for attempt in range(5):
+        try:
+            with _writer() as session, session.begin():
+                session.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id, Job.state == JobState.running)
+                    .values(
+                        state=state,
+                        finished_at=utcnow(),
+                        heartbeat_at=utcnow(),
+                        **values,
+                    )
+                )
+            return
+        except OperationalError:
+            log.warning("Job %s: outcome not written yet (database busy)", job_id)
+            time.sleep(1 + attempt)
+    log.error("Job %s: outcome %s lost; it will show as interrupted", job_id, state)
 
 
 def _heartbeat(app: Flask, ctx: JobContext, stop: threading.Event) -> None:
