@@ -67,6 +67,8 @@ class Defaults:
     # ----- long jobs (app/jobs/): import analysis and confirm, full dump
     #: True: the request waits for its job (tests); False: a background thread.
     JOBS_RUN_INLINE = False
+    #: How long a request waits for its job before showing the progress page.
+    JOBS_WAIT_SECONDS = 1.0
     #: How often a waiting worker looks whether its turn has come.
     JOBS_POLL_SECONDS = 1.0
     #: How often a running job writes its progress and its sign of life.

@@ -38,6 +38,7 @@ def background(app, tmp_path, monkeypatch):
     """Real background threads, quick polls and beats, uploads in a temp folder."""
     monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
     monkeypatch.setitem(app.config, "JOBS_RUN_INLINE", False)
+    monkeypatch.setitem(app.config, "JOBS_WAIT_SECONDS", 0)  # the progress page
     monkeypatch.setitem(app.config, "JOBS_POLL_SECONDS", 0.05)
     monkeypatch.setitem(app.config, "JOBS_HEARTBEAT_SECONDS", 0.05)
     yield

@@ -11,8 +11,10 @@ seconds from a thread of its own; one whose heartbeat is older than
 ``JOBS_STALE_SECONDS`` died with its process and is marked interrupted at the
 next claim or view.
 
-With ``JOBS_RUN_INLINE`` (tests) :func:`submit` starts the same thread and
-waits for it: the job runs exactly as in production, the request answers after.
+The request waits ``JOBS_WAIT_SECONDS`` (1 s) for a short job: a small
+file's preview comes at once, without a progress page. With
+``JOBS_RUN_INLINE`` (tests) :func:`submit` starts the same thread and waits
+for it: the job runs exactly as in production, the request answers after.
 """
 
 from __future__ import annotations
@@ -188,6 +190,14 @@ def submit(kind: str, payload: dict, actor: Actor) -> int:
     worker = kick(app, runner.lane)
     if app.config.get("JOBS_RUN_INLINE") and worker is not None:
         worker.join()
+        return job_id
+    # A short job (a small file) is over before the progress page would show.
+    deadline = time.monotonic() + app.config.get("JOBS_WAIT_SECONDS", 0)
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = get_job(job_id)
+        if job is None or job.finished:
+            break
     return job_id
 
 
