@@ -169,8 +169,19 @@ def test_database_keeps_one_running_job_per_lane(app, db):
         db.session.commit()
         first = jobs.claim_next("import")
         assert first is not None
-        assert jobs.claim_next("import") is None  # as another process would
+        assert jobs.claim_next("import") is None  # the lane is taken
         assert jobs.claim_next("dump") is not None  # another lane runs meanwhile
+        # Two processes that both saw the lane free: the database refuses the
+        # second claim itself (unique index on the lane of running jobs).
+        second = db.session.execute(
+            sa.select(Job.id).where(Job.state == JobState.queued)
+        ).scalar()
+        db.session.commit()
+        with pytest.raises(sa.exc.IntegrityError):
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.update(Job).where(Job.id == second).values(state="running")
+                )
         states = db.session.execute(
             sa.select(Job.state).where(Job.lane == "import").order_by(Job.id)
         ).scalars()

@@ -180,3 +180,8 @@ class JobListView(SecuredModelView):
     ]
     column_filters = ["state", "kind", "started_by", "created_at"]
     column_default_sort = ("created_at", True)
+    column_formatters = {
+        "kind": lambda view, context, job, name: (
+            RUNNERS[job.kind].label if job.kind in RUNNERS else job.kind
+        )
+    }

@@ -92,7 +92,7 @@ def _load(ctx: JobContext):
     return token, meta, importer, table, mapping, params
 
 
-@register(ANALYSE, "import", "lignes")
+@register(ANALYSE, "import", "lignes", "Analyse d'un import")
 def analyse_import(ctx: JobContext) -> str:
     """Read and analyse a pending import; keep the summary; return its token."""
     token, meta, importer, table, mapping, params = _load(ctx)
@@ -104,7 +104,7 @@ def analyse_import(ctx: JobContext) -> str:
     return token
 
 
-@register(CONFIRM, "import", "lignes")
+@register(CONFIRM, "import", "lignes", "Confirmation d'un import")
 def confirm_import(ctx: JobContext) -> str:
     """Analyse again and write the whole import in one transaction; return its kind."""
     token, meta, importer, table, mapping, params = _load(ctx)
@@ -150,7 +150,7 @@ def confirm_import(ctx: JobContext) -> str:
     return meta["kind"]
 
 
-@register(DUMP, "dump", "tables")
+@register(DUMP, "dump", "tables", "Sauvegarde complète")
 def dump_database(ctx: JobContext) -> str:
     """Write the full ZIP in instance/jobs/; return the file's name."""
     purge_files()

@@ -71,6 +71,8 @@ class Runner:
     #: What the progress counts ("lignes", "tables").
     unit: str
     run: Callable[[JobContext], str | None]
+    #: What the job does, in French, for the list of jobs.
+    label: str = ""
 
 
 LANES: dict[str, Lane] = {}
@@ -81,11 +83,11 @@ def register_lane(name: str, waiting: str) -> None:
     LANES[name] = Lane(name, waiting)
 
 
-def register(kind: str, lane: str, unit: str):
+def register(kind: str, lane: str, unit: str, label: str = ""):
     """Decorator: ``run(ctx) -> result`` runs jobs of ``kind`` in ``lane``."""
 
     def wrap(run):
-        RUNNERS[kind] = Runner(kind, lane, unit, run)
+        RUNNERS[kind] = Runner(kind, lane, unit, run, label or kind)
         return run
 
     return wrap
@@ -201,54 +203,73 @@ def submit(kind: str, payload: dict, actor: Actor) -> int:
     return job_id
 
 
-def recover_stale(session: Session) -> int:
-    """Mark interrupted the running jobs whose process stopped giving news."""
+def _stale_condition():
     stale = utcnow() - timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
-    result = session.execute(
-        sa.update(Job)
-        .where(Job.state == JobState.running, Job.heartbeat_at < stale)
-        .values(
-            state=JobState.interrupted,
-            finished_at=utcnow(),
-            error=INTERRUPTED,
-            message=None,
+    return sa.and_(Job.state == JobState.running, Job.heartbeat_at < stale)
+
+
+def recover_stale() -> int:
+    """Mark interrupted the running jobs whose process stopped giving news.
+
+    Looks first with a read: the write (SQLite's lock) only when one is found,
+    so that progress pages and waiting workers never queue behind an import's
+    write transaction.
+    """
+    with _reader() as session:
+        found = session.execute(sa.select(Job.id).where(_stale_condition())).first()
+        session.rollback()
+    if found is None:
+        return 0
+    with _writer() as session, session.begin():
+        result = session.execute(
+            sa.update(Job)
+            .where(_stale_condition())
+            .values(
+                state=JobState.interrupted,
+                finished_at=utcnow(),
+                error=INTERRUPTED,
+                message=None,
+            )
         )
-    )
     return result.rowcount
 
 
 def claim_next(lane: str) -> int | None:
     """Claim the oldest queued job of ``lane``; None if none, or one runs already."""
-    with _writer() as session:
-        with session.begin():
-            recover_stale(session)
-        while True:
-            with session.begin():
-                job_id = session.execute(
-                    sa.select(sa.func.min(Job.id)).where(
-                        Job.lane == lane, Job.state == JobState.queued
+    recover_stale()
+    while True:
+        with _reader() as session:
+            running = session.execute(
+                sa.select(Job.id)
+                .where(Job.lane == lane, Job.state == JobState.running)
+                .limit(1)
+            ).first()
+            job_id = session.execute(
+                sa.select(sa.func.min(Job.id)).where(
+                    Job.lane == lane, Job.state == JobState.queued
+                )
+            ).scalar()
+            session.rollback()
+        if running is not None or job_id is None:
+            return None  # nothing to write while another job holds the lane
+        now = utcnow()
+        try:
+            with _writer() as session, session.begin():
+                claimed = session.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id, Job.state == JobState.queued)
+                    .values(
+                        state=JobState.running,
+                        started_at=now,
+                        heartbeat_at=now,
+                        message="Démarrage…",
                     )
-                ).scalar()
-            if job_id is None:
-                return None
-            now = utcnow()
-            try:
-                with session.begin():
-                    claimed = session.execute(
-                        sa.update(Job)
-                        .where(Job.id == job_id, Job.state == JobState.queued)
-                        .values(
-                            state=JobState.running,
-                            started_at=now,
-                            heartbeat_at=now,
-                            message="Démarrage…",
-                        )
-                    ).rowcount
-            except IntegrityError:  # another job of the lane runs (any process)
-                return None
-            if claimed:
-                return job_id
-            # Another process claimed this one first: look at the next.
+                ).rowcount
+        except IntegrityError:  # another process claimed one of the lane first
+            return None
+        if claimed:
+            return job_id
+        # Another process claimed this one first: look at the next.
 
 
 def blocking_job(job: Job) -> Job | None:
@@ -289,8 +310,10 @@ def waiting_message(job: Job) -> str | None:
 
 def refresh(job_id: int) -> Job | None:
     """The job after marking it interrupted if it died, and with a worker if queued."""
-    with _writer() as session, session.begin():
-        recover_stale(session)
+    try:
+        recover_stale()
+    except OperationalError:  # the lock is busy: the page shows the job as it is
+        log.warning("Stale jobs not looked at (database busy)")
     job = get_job(job_id)
     if job is not None and job.state is JobState.queued:
         # Its worker may have died with another process: this one takes over.
