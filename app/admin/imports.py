@@ -18,6 +18,7 @@ from app.history.actor import current_actor
 from app.jobs import get_job, submit
 from app.models import DataTransfer, Meeting, Plan
 from app.models.accounts import Role
+from app.models.jobs import JobState
 from app.timezone import PARIS
 
 
@@ -124,7 +125,7 @@ class ImportView(AccessMixin, BaseView):
                     | {"plan_id": plan_id},
                 )
                 job = get_job(job_id)
-                if job.state.name == "failed":  # already read (inline or quick)
+                if job.state is JobState.failed:  # already read (inline or quick)
                     errors.append(job.error)
                 elif job.finished:
                     return import_outcome(job)
