@@ -7,6 +7,7 @@ import io
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -15,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.client import Session, forms, selected_values
+from bench.client import Response, Session, forms, selected_values
 from bench.dataset import ROOT
 
 
@@ -276,6 +277,15 @@ def members_csv(count: int) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def follow_job(session: Session, response: Response) -> Response:
+    """Reload a job's progress page (as its meta refresh does) until it leads on."""
+    deadline = time.monotonic() + 3600
+    while re.search(r"/admin/jobs/\d+/$", response.url) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        response = session.get(response.url)
+    return response
+
+
 def measure_import(session: Session, pid: int, path: str, count: int) -> dict:
     """Best effort: upload a CSV to the import page, then confirm its preview."""
     page = session.get(path)
@@ -306,6 +316,7 @@ def measure_import(session: Session, pid: int, path: str, count: int) -> dict:
             data,
             files={file_field: ("membres.csv", payload, "text/csv")},
         )
+        preview = follow_job(session, preview)
         previewed = time.perf_counter()
         confirm = next(
             (
@@ -328,6 +339,7 @@ def measure_import(session: Session, pid: int, path: str, count: int) -> dict:
             c_data.update(selected_values(preview.text))
             c_data["action"] = "confirm"
             final = session.post(c_attrs.get("action") or preview.url or path, c_data)
+            final = follow_job(session, final)
         seconds = time.perf_counter() - started
     return {
         "rows": count,

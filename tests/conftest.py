@@ -32,6 +32,8 @@ def database_uri(tmp_dir) -> str:
 def base_config(tmp_dir, **extra) -> dict:
     config = {
         "TESTING": True,
+        # Jobs run in their thread, and the request waits for it (app/jobs/).
+        "JOBS_RUN_INLINE": True,
         "SECRET_KEY": "test-secret-key-" + "x" * 40,
         "SQLALCHEMY_DATABASE_URI": database_uri(tmp_dir),
         "WTF_CSRF_ENABLED": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -15,6 +16,7 @@ from app.extensions import db as _db
 from app.models import (
     DataTransfer,
     Document,
+    Job,
     Meeting,
     Member,
     PlanAction,
@@ -111,7 +113,13 @@ def test_dump_load_dump_is_identical(full_data):
 def test_dump_page_and_command(app, full_data, admin_client, tmp_path):
     page = admin_client.get("/admin/dump/")
     assert 'name="csrf_token"' in page.get_data(as_text=True)
-    response = admin_client.post("/admin/dump/")
+    # The ZIP is written by a job; its page links to the file.
+    started = admin_client.post("/admin/dump/")
+    assert started.status_code == 302 and "/admin/jobs/" in started.location
+    page = admin_client.get(started.location).get_data(as_text=True)
+    assert "Sauvegarde prête" in page
+    link = re.search(r'href="([^"]+/telecharger/)"', page).group(1)
+    response = admin_client.get(link)
     data = response.get_data()
     response.close()
     assert response.status_code == 200
@@ -162,6 +170,7 @@ def every_table_filled(full_data, admin_client):
             row_count=3,
         )
     )
+    full_data.session.add(Job(kind="dump", lane="dump", started_by="cli"))
     full_data.session.commit()
     counts = _database_counts()
     assert [name for name, n in counts.items() if n == 0] == []

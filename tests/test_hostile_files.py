@@ -161,7 +161,7 @@ def test_limits_come_from_configuration(app, editor_client, db, monkeypatch):
 
 def test_review_page_reads_the_table_kept_at_upload(editor_client, db, monkeypatch):
     """Finding 2: the review page parsed the stored spreadsheet on every view."""
-    import app.admin.imports as screen
+    import app.exports.jobs as screen  # the analysis job reads the file
 
     content = "Nom;Prénom\nSoudy;Eric\nVerger;Jean\n".encode()
     data = {"kind": "membres", "file": (io.BytesIO(content), "m.csv")}

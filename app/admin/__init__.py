@@ -14,6 +14,7 @@ from app.admin.calendar import CalendarTokenView
 from app.admin.documents import DocumentVersionView, DocumentView, TransmissionView
 from app.admin.finder import SearchView
 from app.admin.imports import DumpView, ImportView, TransferLogView
+from app.admin.jobs import JobListView, JobView
 from app.admin.journal import JournalView
 from app.admin.mail import OutboxMessageView
 from app.admin.meetings import AttendanceView, DecisionView, MeetingView
@@ -122,6 +123,15 @@ def register_views(admin: Admin) -> None:
     admin.add_view(DumpView(name="Sauvegarde complète", category=DATA, endpoint="dump"))
     admin.add_view(
         TransferLogView(name="Journal des échanges", category=DATA, endpoint="journal")
+    )
+    admin.add_view(JobView(name="Travail en cours", endpoint="jobs", url="/admin/jobs"))
+    admin.add_view(
+        JobListView(
+            m.Job,
+            name="Travaux en arrière-plan",
+            category=ADMINISTRATION,
+            endpoint="job",
+        )
     )
     admin.add_view(
         JournalView(m.ChangeLog, category=ADMINISTRATION, endpoint="change_log")

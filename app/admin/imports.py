@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-import tempfile
-import time
-
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request, send_file, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.admin.jobs import import_outcome, job_url
 from app.auth.access import MAX_ID, AccessMixin
-from app.db import read_session
 from app.exports import pending
-from app.exports.audit import record
-from app.exports.dump import write_dump
 from app.exports.import_kinds import KINDS, get_kind
-from app.exports.importing import preview_rows, run_import
-from app.exports.readers import ImportFileError, ReadLimits, read_table
+from app.exports.jobs import ANALYSE, CONFIRM, DUMP
+from app.exports.preview import PREVIEW_ROWS, Preview
 from app.extensions import db
+from app.history.actor import current_actor
+from app.jobs import get_job, submit
 from app.models import DataTransfer, Meeting, Plan
 from app.models.accounts import Role
-from app.models.audit import TransferOperation
+from app.models.jobs import JobState
 from app.timezone import PARIS
-
-log = logging.getLogger(__name__)
-
-#: Rows shown in the preview (errors first); the import itself takes them all.
-PREVIEW_ROWS = 500
-#: Where to go after an import, per kind: the list of the imported records.
-LIST_ENDPOINTS = {
-    "membres": "member.index_view",
-    "structures": "organisation.index_view",
-    "presences": "attendance.index_view",
-    "actions-plan": "plan_action.index_view",
-    "mesures": "measurement.index_view",
-}
 
 
 def _plan_id(raw) -> int | None:
@@ -54,8 +37,11 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} Mo".replace(".0 ", " ").replace(".", ",")
 
 
-def _limits() -> ReadLimits:
-    return ReadLimits.from_config(current_app.config)
+def _start(kind: str, payload: dict) -> int:
+    """Queue a job for the account of this request (its transaction ended first)."""
+    actor = current_actor()  # read before the commit, which would reload it
+    db.session.commit()  # the job's rows are written by sessions of their own
+    return submit(kind, payload, actor)
 
 
 def _meeting_id(raw: str | None) -> int | None:
@@ -67,6 +53,10 @@ def _meeting_id(raw: str | None) -> int | None:
     if not 0 < value <= MAX_ID or db.session.get(Meeting, value) is None:
         return None
     return value
+
+
+def _empty_preview(mapping: dict[int, str]) -> Preview:
+    return Preview({str(i): k for i, k in mapping.items()}, [], False, 0, 0, 0, 0, [])
 
 
 class ImportView(AccessMixin, BaseView):
@@ -120,26 +110,27 @@ class ImportView(AccessMixin, BaseView):
                         "commande « import-data »."
                     )
             if not errors:
-                # The reading of a large file must not hold the POST's write lock.
-                db.session.commit()
-                try:
-                    table = read_table(data, upload.filename, _limits())
-                except ImportFileError as exc:
-                    errors.append(str(exc))
-            if not errors:
+                # The file is read and analysed by a job, outside the request.
                 meta = {
                     "kind": kind,
                     "filename": upload.filename,
                     "meeting_id": meeting_id,
                     "plan_id": plan_id,
-                    "mapping": {
-                        str(i): k
-                        for i, k in get_kind(kind).auto_mapping(table.headers).items()
-                    },
+                    "mapping": None,  # matched on the headers by the job
                 }
                 token = pending.save(data, meta)
-                pending.save_table(token, table)
-                return redirect(url_for(".review", token=token))
+                job_id = _start(
+                    ANALYSE,
+                    {"token": token, "kind": kind, "meeting_id": meeting_id}
+                    | {"plan_id": plan_id},
+                )
+                job = get_job(job_id)
+                if job.state is JobState.failed:  # already read (inline or quick)
+                    errors.append(job.error)
+                elif job.finished:
+                    return import_outcome(job)
+                else:
+                    return redirect(job_url(job_id))
         return self.render(
             "admin/imports/upload.html",
             kinds=KINDS,
@@ -160,29 +151,29 @@ class ImportView(AccessMixin, BaseView):
             return redirect(url_for(".index"))
         data, meta = stored
         importer = get_kind(meta["kind"])
-        try:
-            # Read once at upload; an upload kept from before is read here once.
-            table = pending.load_table(token)
-            if table is None:
-                table = read_table(data, meta["filename"], _limits())
-                pending.save_table(token, table)
-        except ImportFileError as exc:  # the limits changed since the upload
-            pending.delete(token)
-            flash(str(exc), "error")
-            return redirect(url_for(".index"))
+        table = pending.load_table(token)
+        if table is None or meta.get("mapping") is None:  # not read yet
+            return self._analyse(token)
         mapping = {int(i): k for i, k in meta["mapping"].items()}
-        params = {"meeting_id": meta.get("meeting_id"), "plan_id": meta.get("plan_id")}
         problems: list[str] = []
         if request.method == "POST":
             mapping, problems = self._posted_mapping(importer, table)
             if not problems:
                 meta["mapping"] = {str(i): k for i, k in mapping.items()}
                 pending.write_meta(token, meta)
+                pending.drop_preview(token)  # a POST analyses again
             if not problems and request.form.get("action") == "confirm":
-                return self._confirm(token, meta, importer, table, mapping, params)
-        db.session.commit()  # a POST's write transaction ends before the analysis
-        with read_session() as reader:  # never SQLite's write lock
-            analysis = importer.analyse(reader, table, mapping, params)
+                job = get_job(_start(CONFIRM, {"token": token}))
+                return import_outcome(job) or redirect(job_url(job.id))
+        preview = pending.load_preview(token)
+        if preview is None or not preview.matches(mapping):
+            if problems:  # the page shows the problems with the last analysis
+                preview = preview or _empty_preview(mapping)
+            else:
+                response = self._analyse(token)
+                preview = pending.load_preview(token)
+                if preview is None or not preview.matches(mapping):
+                    return response
         meeting = (
             db.session.get(Meeting, meta["meeting_id"])
             if meta.get("meeting_id")
@@ -195,13 +186,18 @@ class ImportView(AccessMixin, BaseView):
             importer=importer,
             table=table,
             mapping=mapping,
-            analysis=analysis,
+            analysis=preview,
             problems=problems,
-            rows=preview_rows(analysis, PREVIEW_ROWS),
+            rows=preview.rows,
             preview_limit=PREVIEW_ROWS,
             meeting=meeting,
             plan=db.session.get(Plan, meta["plan_id"]) if meta.get("plan_id") else None,
         )
+
+    def _analyse(self, token: str):
+        """Analyse in a job; its outcome at once when it is done, else its page."""
+        job = get_job(_start(ANALYSE, {"token": token}))
+        return import_outcome(job) or redirect(job_url(job.id))
 
     def _posted_mapping(self, importer, table):
         mapping: dict[int, str] = {}
@@ -221,44 +217,6 @@ class ImportView(AccessMixin, BaseView):
                 mapping[index] = key
         return mapping, problems
 
-    def _confirm(self, token, meta, importer, table, mapping, params):
-        analysis, counts = run_import(db.session, importer, table, mapping, params)
-        if counts is None:
-            record(
-                TransferOperation.import_,
-                meta["kind"],
-                0,
-                file_format=table.file_format,
-                details=f"{meta['filename']} — refusé, {len(analysis.errors)} erreur(s)",
-                success=False,
-            )
-            flash(
-                "L'import n'a pas été fait : corrigez les erreurs signalées ; "
-                "rien n'a été enregistré.",
-                "error",
-            )
-            return redirect(url_for(".review", token=token))
-        created, updated = counts
-        record(
-            TransferOperation.import_,
-            meta["kind"],
-            created + updated,
-            file_format=table.file_format,
-            details=f"{meta['filename']} — {created} création(s), {updated} mise(s) à jour",
-        )
-        pending.delete(token)
-        flash(
-            f"Import terminé : {created} création(s), {updated} mise(s) à jour.",
-            "success",
-        )
-        endpoint = LIST_ENDPOINTS.get(meta["kind"])
-        try:
-            return (
-                redirect(url_for(endpoint)) if endpoint else redirect(url_for(".index"))
-            )
-        except Exception:  # the list view is not registered in this admin
-            return redirect(url_for(".index"))
-
     @expose("/<token>/annuler/", methods=["POST"])
     def cancel(self, token: str):
         pending.delete(token)
@@ -275,39 +233,8 @@ class DumpView(AccessMixin, BaseView):
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
-        if request.method == "POST":
-            fh = tempfile.TemporaryFile()
-            try:
-                rows = write_dump(fh)
-            except Exception:
-                fh.close()
-                db.session.rollback()
-                log.exception("Full dump failed")
-                record(
-                    TransferOperation.dump,
-                    "database",
-                    0,
-                    file_format="zip",
-                    success=False,
-                )
-                flash(
-                    "La sauvegarde n'a pas pu être produite à cause d'une erreur "
-                    "interne ; elle a été consignée. Aucun fichier n'a été envoyé.",
-                    "error",
-                )
-                return redirect(url_for(".index"))
-            db.session.rollback()
-            record(TransferOperation.dump, "database", rows, file_format="zip")
-            fh.seek(0)
-            name = current_app.config.get("ORG_SHORT_NAME", "cdpl").lower()
-            stamp = time.strftime("%Y-%m-%d_%H-%M")
-            return send_file(
-                fh,
-                mimetype="application/zip",
-                as_attachment=True,
-                download_name=f"{name}-sauvegarde-{stamp}.zip",
-                max_age=0,
-            )
+        if request.method == "POST":  # written by a job, downloaded from its page
+            return redirect(job_url(_start(DUMP, {})))
         return self.render("admin/imports/dump.html")
 
 

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -117,8 +118,11 @@ def dump_tables() -> list[sa.Table]:
     return [t for t in db.metadata.sorted_tables if not t.info.get("derived")]
 
 
-def write_dump(fh, session=None) -> int:
-    """Write the ZIP to the binary file ``fh``; return the number of rows."""
+def write_dump(fh, session=None, progress: Callable[[int], None] | None = None) -> int:
+    """Write the ZIP to the binary file ``fh``; return the number of rows.
+
+    ``progress(1)`` is called after each table (a job shows "X sur Y tables").
+    """
     session = session or db.session
     total = 0
     resources = []
@@ -141,6 +145,8 @@ def write_dump(fh, session=None) -> int:
                 out.flush()
                 out.detach()
             total += count
+            if progress is not None:
+                progress(1)
             resources.append(
                 {
                     "name": table.name,

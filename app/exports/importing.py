@@ -262,6 +262,7 @@ def run_import(
     mapping: dict[int, str],
     params: dict | None = None,
     progress: Callable[[int], None] | None = None,
+    actor: Actor | None = None,
 ) -> tuple[Analysis, tuple[int, int] | None]:
     """Analyse then, only if every row is valid, apply and commit (all or nothing).
 
@@ -269,9 +270,11 @@ def run_import(
     write lock; ``session``'s write transaction starts with the bulk writes
     and ends with their commit (a few seconds for 100,000 rows). What changed
     in between (an e-mail taken, a record deleted) makes the database refuse
-    the import as a whole.
+    the import as a whole. ``actor``: who to name in the history (a job gives
+    the account that asked; by default the current one).
     """
-    actor = current_actor()  # read now: after the commit it would be reloaded
+    # Read now: after the commit it would be reloaded.
+    actor = actor or current_actor()
     session.commit()  # the caller's transaction must not hold the lock meanwhile
     with read_session() as reader:
         analysis = kind.analyse(reader, table, mapping, params, progress)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.exports.preview import Preview
 from app.exports.readers import Table, table_from_json, table_to_json
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -60,6 +61,39 @@ def load_table(token: str) -> Table | None:
     return table_from_json(path.read_text(encoding="utf-8"))
 
 
+def _preview_path(token: str) -> Path | None:
+    if not TOKEN_RE.match(token or ""):
+        return None
+    return pending_dir() / f"{token}.preview"
+
+
+def save_preview(token: str, preview: Preview) -> None:
+    """Keep the analysis's summary for the review page (written by the job)."""
+    path = _preview_path(token)
+    if path is None:
+        raise ValueError("bad token")
+    tmp = path.with_suffix(".previewtmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(preview.to_json())
+    os.replace(tmp, path)
+
+
+def load_preview(token: str) -> Preview | None:
+    """The summary kept by save_preview, or None (not analysed yet)."""
+    path = _preview_path(token)
+    if path is None or not path.exists():
+        return None
+    return Preview.from_json(path.read_text(encoding="utf-8"))
+
+
+def drop_preview(token: str) -> None:
+    """Forget the summary: the next view of the review page analyses again."""
+    path = _preview_path(token)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
 def save(data: bytes, meta: dict) -> str:
     purge_old()
     token = secrets.token_urlsafe(24)
@@ -91,7 +125,7 @@ def delete(token: str) -> None:
     paths = _paths(token)
     if paths is None:
         return
-    for path in (*paths, _table_path(token)):
+    for path in (*paths, _table_path(token), _preview_path(token)):
         path.unlink(missing_ok=True)
 
 

@@ -143,7 +143,12 @@ def _wait_ready(proc: subprocess.Popen, out_path: Path, log_path: Path) -> int:
 def e2e_config(tmp_path_factory) -> dict:
     """Settings given to both the server and the test process's app."""
     files = tmp_path_factory.mktemp("e2e-files")
-    return {"SETUP_TOKEN_PATH": str(files / "setup_token")}
+    return {
+        "SETUP_TOKEN_PATH": str(files / "setup_token"),
+        # Every job shows its progress page (app/jobs/): the tests follow it
+        # as a person would, whatever the machine's speed.
+        "JOBS_WAIT_SECONDS": 0,
+    }
 
 
 @pytest.fixture(scope="session")

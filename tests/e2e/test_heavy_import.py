@@ -1,7 +1,9 @@
 """A large member import on the real server never keeps another account out
-(issue 22, finding 1): while an éditeur uploads a file of many members (the
-review page analyses every row) and then confirms it (analysis again, then the
-bulk writes), a lecteur logs in and opens a list, from another thread.
+(issue 22, finding 1): while an éditeur uploads a file of many members (a job
+reads and analyses every row) and then confirms it (a job: analysis again, then
+the bulk writes), a lecteur logs in and opens a list, from another thread. Both
+requests answer at once with the job's progress page, which the éditeur's
+client reloads until it leads to the preview, then to the imported list.
 
 No browser: HTTP clients (urllib) in two threads against the live server. The
 number of rows is ``CDPL_E2E_IMPORT_ROWS`` (default 3,000, so that the test
@@ -133,10 +135,15 @@ def test_lecteur_logs_in_during_a_large_import(
             {"kind": "membres"},
             files={"file": ("membres.csv", members_file)},
         )
+        # The request answered at once with the job's progress page.
+        landed["progress"] = page
+        page = editor.follow_job(page)
         landed["url"] = editor.last_url
         return page
 
     times, done = _while(live_server, "reader@example.org", upload)
+    assert "Import : en " in landed["progress"], landed["progress"][:2000]
+    assert 'http-equiv="refresh"' in landed["progress"]
     review = done["page"]
     assert f"{ROWS} création(s)" in review, review[:2000]
     # Reading and analysing never take the write lock: logins go through.
@@ -157,10 +164,14 @@ def test_lecteur_logs_in_during_a_large_import(
             landed["url"], data=urllib.parse.urlencode(form).encode()
         )
         with editor.opener.open(request, timeout=600) as response:
-            return response.read().decode("utf-8")
+            editor.last_url = response.geturl()
+            page = response.read().decode("utf-8")
+        landed["confirming"] = page
+        return editor.follow_job(page)
 
     with LockProbe(e2e_database_url) as lock:
         times, done = _while(live_server, "reader@example.org", confirm)
+    assert "Import : en " in landed["confirming"], landed["confirming"][:2000]
     assert "Import terminé" in done["page"], done["page"][:2000]
     # A login may wait for the bulk writes (on SQLite; the probe measures how
     # long another writer waited), never for more. That the analysis before

@@ -37,7 +37,17 @@ class Client:
 
     def get(self, path: str) -> str:
         with self.opener.open(self.base + path, timeout=60) as response:
+            self.last_url = response.geturl()  # after redirects
             return response.read().decode("utf-8")
+
+    def follow_job(self, page: str, seconds: float = 600) -> str:
+        """Reload a job's progress page (as its meta refresh does) until it leads on."""
+        deadline = time.monotonic() + seconds
+        while re.search(r"/admin/jobs/\d+/$", self.last_url):
+            assert time.monotonic() < deadline, page[:2000]
+            time.sleep(0.2)
+            page = self.get(self.last_url[len(self.base) :])
+        return page
 
     def token(self, path: str) -> str:
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path))
@@ -107,11 +117,12 @@ def test_lecteur_logs_in_during_a_hostile_upload(live_server, e2e_db):
     upload: dict = {}
 
     def hostile_upload() -> None:
-        upload["page"] = editor.post(
+        page = editor.post(
             "/admin/imports/",
             {"kind": "membres"},
             files={"file": ("dimension.xlsx", hostile_files.xlsx_declared_dimension())},
         )
+        upload["page"] = editor.follow_job(page)  # read by a job
 
     thread = threading.Thread(target=hostile_upload)
     thread.start()

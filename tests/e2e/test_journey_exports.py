@@ -94,6 +94,8 @@ def _upload(page, upload_path: str, content: str) -> None:
     )
     with page.expect_navigation():
         page.get_by_role("button", name="Envoyer et vérifier").click()
+    # The analysis runs in a job: its page reloads itself, then leads on.
+    page.wait_for_url(re.compile(r"/admin/imports/[A-Za-z0-9_-]{20,}/$"))
 
 
 def test_import_csv_with_a_bad_row_then_fixed(page, e2e_db):
@@ -115,6 +117,7 @@ def test_import_csv_with_a_bad_row_then_fixed(page, e2e_db):
     assert page.locator("tr.table-danger").count() == 0
     with page.expect_navigation():
         page.get_by_role("button", name="Confirmer l'import").click()
+    page.wait_for_url(re.compile(r"/admin/member/"))  # after the job's page
     assert page.locator(".alert-success").count() == 1
     with e2e_db.session() as session:
         members = {
