@@ -40,6 +40,10 @@ from app.admin.search import FastSearchMixin
 
 #: Offsets from which a page is loaded keys-first.
 DEEP_OFFSET = 500
+#: A search or filter matching at most this many rows reads its page in one
+#: query (sorting them with their joined relations costs less than a second
+#: query: 1.5 ms for a member name's 237 matches).
+FEW_ROWS = 300
 #: Tables at least this large (planner estimate) get an estimated count.
 ESTIMATE_FROM_ROWS = 100_000
 
@@ -366,7 +370,7 @@ class FastListMixin(FastSearchMixin):
             return count, query
         size = self.page_size if page_size is None else page_size
         deep = bool(page and size and page * size >= DEEP_OFFSET)
-        if deep or search or filters:
+        if deep or ((search or filters) and (count is None or count > FEW_ROWS)):
             return count, self._keys_first(query)
         return count, query.all()
 

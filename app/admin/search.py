@@ -329,8 +329,8 @@ class FastSearchMixin:
         SEARCH_PREFETCH_MAX (the caller then keeps them as subqueries)."""
         found: set = set()
         for select in selects:
-            rows = session.execute(select.limit(SEARCH_PREFETCH_MAX + 1)).scalars()
-            found.update(rows)
+            stmt = select.limit(SEARCH_PREFETCH_MAX + 1)
+            found.update(session.execute(stmt).scalars().all())
             if len(found) > SEARCH_PREFETCH_MAX:
                 return None
         return found
