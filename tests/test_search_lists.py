@@ -92,12 +92,13 @@ MODES = {
     "keys read once": {},
     "keys as subqueries": {"SEARCH_PREFETCH_MAX": 1},
     "page keys first": {"FEW_ROWS": 0},
+    "sort index walked": {"FEW_ROWS": 0, "WALK_FROM": 0},
 }
 
 
 def _mode(monkeypatch, mode: str) -> None:
     for name, value in MODES[mode].items():
-        module = list_search if name == "SEARCH_PREFETCH_MAX" else listing
+        module = listing if name == "FEW_ROWS" else list_search
         monkeypatch.setattr(module, name, value)
 
 

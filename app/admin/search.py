@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from flask import flash, g, has_request_context
+from flask import flash, g, has_request_context, request
 from flask_admin.contrib.sqla import tools
 from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoader
 from sqlalchemy.dialects import postgresql
@@ -34,20 +34,32 @@ from app.search.registry import spec_for
 #: The keys travel as one parameter (``key_in``): binding each of 5,000 keys
 #: of an IN list cost three times the application's CPU on PostgreSQL.
 SEARCH_PREFETCH_MAX = 5000
+#: From this many keys of its own records a SQLite list walks its sort index
+#: (see ``key_in``): one in twenty of a 20,000-row list.
+WALK_FROM = 1000
 
 
-def key_in(session, column, keys: list):
+def key_in(session, column, keys: list, walk: bool = False):
     """``column IN keys``, the keys sent as one parameter: a JSON array read by
     ``json_each`` on SQLite, an array compared with ``= ANY`` on PostgreSQL.
 
     A list of 2,000 keys is then one value to bind and one statement to cache
     instead of 2,000 placeholders compiled and bound for the count, the page
     and the rows each.
+
+    ``walk``: on SQLite, more than WALK_FROM keys are tested while the list's
+    sort index is walked (``id + 0`` is no index key) instead of each read by
+    key and all sorted: a word in 2,174 of 20,000 meetings fills its first
+    page of 50 after some 500 meetings in date order (0.3 ms against 2.7 ms).
+    Only for an order an index serves (``_walks_sort_index``): otherwise the
+    whole table would be read and sorted (6 to 9 ms).
     """
     if not keys:
         return sa.false()
     if session.get_bind().dialect.name == "sqlite":
         values = sa.func.json_each(sa.bindparam(None, json.dumps(keys), sa.Text))
+        if walk and len(keys) > WALK_FROM:
+            column = column + 0
         return column.in_(sa.select(sa.literal_column("value")).select_from(values))
     if session.get_bind().dialect.name == "postgresql":
         return column == sa.any_(
@@ -170,7 +182,8 @@ class FastSearchMixin:
                     ids = record_ids(session, parsed, spec.record_type)
                     keys = self._fetch_keys(session, [ids])
                     if keys is not None:
-                        clause = key_in(session, column, sorted(keys))
+                        walk = not path and self._walks_sort_index()
+                        clause = key_in(session, column, sorted(keys), walk)
                         own_keys = None if path else keys
                 if clause is None:
                     clause = self._indexed(session, path, spec, parsed)
@@ -184,7 +197,8 @@ class FastSearchMixin:
                     column, keys = self._key_source(path)
                     found = self._fetch_keys(session, [keys(like)])
                     if found is not None:
-                        clause = key_in(session, column, sorted(found))
+                        walk = not path and self._walks_sort_index()
+                        clause = key_in(session, column, sorted(found), walk)
                         own_keys = None if path else found
                 if clause is None:
                     clause = self._through(path, like)
@@ -216,7 +230,8 @@ class FastSearchMixin:
                     break
                 found = matched if found is None else found & matched
             if found is not None:
-                clauses = [key_in(session, pk, sorted(found))]
+                walk = self._walks_sort_index()
+                clauses = [key_in(session, pk, sorted(found), walk)]
                 own_keys = found
             else:
                 clauses = [
@@ -306,6 +321,25 @@ class FastSearchMixin:
             return None
         found |= more
         return found if len(found) <= SEARCH_PREFETCH_MAX else None
+
+    def _walks_sort_index(self) -> bool:
+        """The list is in its default order, and its table's key or one of its
+        indexes starts with that order's first column (``key_in``)."""
+        if has_request_context() and request.args.get("sort") is not None:
+            return False
+        order = next(iter(self._get_default_order() or ()), None)
+        if order is None or order[1]:  # none, or through a join
+            return False
+        columns = getattr(getattr(order[0], "property", None), "columns", None)
+        if not columns:
+            return False
+        column = columns[0]
+        table = self.model.__table__
+        if column.table is not table:
+            return False
+        return column.primary_key or any(
+            list(index.columns)[0] is column for index in table.indexes
+        )
 
     def _single_key(self) -> bool:
         return len(sa.inspect(self.model).primary_key) == 1
