@@ -10,7 +10,9 @@
   searches the 20,000 members once and then uses the foreign-key index,
   instead of joining all 400,000 attendance rows to test each one (issue 8);
 - when at most SEARCH_PREFETCH_MAX records match, their keys are fetched once
-  and the count and the page read them by key (one scan instead of two);
+  (the index asked once for every record type searched) and the count and
+  the page read them by key, the keys sent as one parameter (``key_in``); an
+  otherwise unfiltered list counts those keys instead of reading them again;
 - records outside the index keep a substring search; on SQLite ``x LIKE p``
   replaces Flask-Admin's ``lower(CAST(x)) LIKE lower(p)``: same meaning there
   (both fold ASCII case only), four times cheaper.
