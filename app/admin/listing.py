@@ -1,6 +1,7 @@
 """List pages that stay fast on large tables (issue 8, see docs/performance.md).
 
-Mixed into ``SecuredModelView`` (searches: ``app.admin.search``, pickers: ``app.admin.pickers``):
+Mixed into ``SecuredModelView`` (searches: ``app.admin.search``, pickers:
+``app.admin.pickers``):
 
 - row action buttons (details, edit, delete) are rendered in Python from one URL
   built per request, instead of one Jinja macro call and one ``url_for`` per row
