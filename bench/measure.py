@@ -133,6 +133,44 @@ def measure(
     }
 
 
+def measure_interleaved(
+    session: Session, paths: list[str], repeat: int, pid: int, warmup: int = 2
+) -> list[dict]:
+    """``measure`` for pages to compare (a list's first page and its search),
+    one request of each in turn, so that a change of the machine's load falls
+    on both alike. CPU is the server's per path, summed request by request."""
+    for _ in range(warmup):
+        for path in paths:
+            session.get(path, follow=False)
+    times = {p: [] for p in paths}
+    queries = {p: [] for p in paths}
+    cpu = dict.fromkeys(paths, 0.0)
+    last = {}
+    for _ in range(repeat):
+        for path in paths:
+            cpu_before = cpu_seconds(pid)
+            started = time.perf_counter()
+            response = session.get(path, follow=False)
+            times[path].append((time.perf_counter() - started) * 1000)
+            cpu[path] += cpu_seconds(pid) - cpu_before
+            last[path] = response
+            if "x-query-count" in response.headers:
+                queries[path].append(int(response.headers["x-query-count"]))
+    return [
+        {
+            "cpu_ms": round(cpu[path] * 1000 / repeat, 1),
+            "median_ms": round(statistics.median(times[path]), 1),
+            "p95_ms": round(percentile(times[path], 95), 1),
+            "p99_ms": round(percentile(times[path], 99), 1),
+            "queries": max(queries[path]) if queries[path] else None,
+            "status": last[path].status,
+            "bytes": len(last[path].body),
+            "interleaved": True,
+        }
+        for path in paths
+    ]
+
+
 def measure_export(session: Session, pid: int, path: str) -> dict:
     counter = {"bytes": 0, "lines": 0}
 

@@ -447,19 +447,14 @@ WHY = """
   l'index plein texte (FTS5, tsvector + GIN) au lieu de `LIKE '%texte%'`
   (sections « Recherche » ci-dessus). Restent en `LIKE` les listes des comptes,
   journaux et abonnements agenda, petites et réservées aux administrateurs.
-- **Cibles de l'issue 18 (recherche)** : mesurées sur une machine chargée
-  (charge moyenne 13 à 15 sur 2 cœurs, voir chaque section), les temps
-  d'horloge n'y sont pas interprétables ; le temps CPU serveur de la recherche
-  globale (12 à 20 ms pour un ou deux mots, une requête SQL de classement
-  quelle que soit la quantité de types) laisse attendre moins de 50 ms sur une
-  machine au repos, sans le prouver. Une recherche de liste fait plus que la
-  première page (consulter l'index, puis compter et lire les fiches trouvées) :
-  en CPU, 1,2 à 1,6 fois la première page pour un nom porté par 237 membres ou
-  5 702 présences ; la cible « pas plus lente que la première page » n'est pas
-  atteinte. Dans le processus (meilleur de 5, `get_list` seul, SQLite), la
-  recherche « thomas » des membres passe de 19,9 ms (`LIKE`) à 14,4 ms (index),
-  celle des présences reste à 8,7 ms ; « preparation » dans les réunions
-  trouvait 0 fiche avec `LIKE` (accents) et en trouve 2 174 en 40 à 55 ms.
+- **Cibles de l'issue 18 (recherche)** : la recherche globale tient ses 50 ms
+  sur les deux bases. Les recherches de listes restent au-dessus de leur
+  première page, mesurées tour à tour avec elle (charge 3,4 à 4,1) : membres
+  ×0,9 à 1,14, présences ×1,15 à 1,4, réunions (« preparation », 2 174 fiches)
+  ×1,6 à 1,9, contre ×1,6 à 6,5 avant la seconde passe. La première page ne
+  fait presque rien en SQL ; une recherche consulte l'index, compte exactement
+  et lit des fiches dispersées (détail et essais dans les sections
+  « Recherche »).
 - **Recherche d'un mot fréquent** (un mot présent dans 10 % des réunions) : la
   liste doit compter et trier des milliers de fiches trouvées ; l'index les
   trouve en quelques millisecondes, mais la recherche reste plus chère que la

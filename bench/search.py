@@ -6,7 +6,8 @@ Reuses (or builds) the data set of ``bench.run``, starts the app under
 waitress, logs in and measures, one request at a time: the global search
 (``/admin/recherche/``) for one word and two words taken from a member in the
 middle of the table, and, for the member, meeting and attendance lists, the
-first page and a search (accents and case changed, as a person types them).
+first page and a search (accents and case changed, as a person types them),
+one request of each in turn.
 Results go to bench/out/search-<db>.json; ``bench.report`` adds them to
 docs/performance.md (section "Recherche").
 """
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bench import dataset
-from bench.measure import machine, measure
+from bench.measure import machine, measure, measure_interleaved
 from bench.server import server_env, serving
 
 OUT = dataset.OUT
@@ -103,16 +104,30 @@ def run(kind: str, quick: bool, rebuild: bool, url: str | None) -> dict:
     log = OUT / f"server-search-{kind}.log"
     with serving(url, env, log) as (server, session, auth):
         repeat = 8 if quick else 20
+        # The global searches one after the other; each list's first page and
+        # its search in turn (``measure_interleaved``): they are compared.
+        batches: list[list[dict]] = []
         for page in pages:
-            result = measure(session, page["path"], repeat, server.pid)
-            measured.append({**page, **result})
-            print(
-                f"  {page['view']:<12} {page['kind'][:40]:<40} "
-                f"{result['median_ms']:7.1f} {result['p95_ms']:7.1f} ms "
-                f"(CPU {result['cpu_ms']:5.1f}) {result['queries']} req. "
-                f"[{result['status']}]",
-                flush=True,
-            )
+            if page["view"] != "recherche" and batches and len(batches[-1]) == 1:
+                if batches[-1][0]["view"] == page["view"]:
+                    batches[-1].append(page)
+                    continue
+            batches.append([page])
+        for batch in batches:
+            if len(batch) == 1:
+                results = [measure(session, batch[0]["path"], repeat, server.pid)]
+            else:
+                paths = [page["path"] for page in batch]
+                results = measure_interleaved(session, paths, repeat, server.pid)
+            for page, result in zip(batch, results, strict=True):
+                measured.append({**page, **result})
+                print(
+                    f"  {page['view']:<12} {page['kind'][:40]:<40} "
+                    f"{result['median_ms']:7.1f} {result['p95_ms']:7.1f} ms "
+                    f"(CPU {result['cpu_ms']:5.1f}) {result['queries']} req. "
+                    f"[{result['status']}]",
+                    flush=True,
+                )
     result = {
         "db": kind,
         "quick": quick,

@@ -333,7 +333,16 @@ class HistoryViewMixin(LockingMixin):
 
     def _hide_archived(self, query):
         if self.archivable and not self.showing_archived():
-            query = query.filter(getattr(self.model, ARCHIVE_COLUMN).is_(None))
+            current = getattr(self.model, ARCHIVE_COLUMN).is_(None)
+            if db.session.get_bind().dialect.name == "sqlite":
+                # Same condition, marked as true of most rows: SQLite's
+                # statistics count NULL as one value among the dates (8 rows
+                # of 20,000 members), so a search walked all 17,000 current
+                # members in the (left_on, name) index instead of reading its
+                # 280 matches by key (6.6 ms against 0.1 ms); the unfiltered
+                # page keeps that index for its order.
+                current = sa.func.likely(current)
+            query = query.filter(current)
         return query
 
     def get_query(self):

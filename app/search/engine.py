@@ -126,6 +126,18 @@ def record_ids(session, query: Query, record_type: str):
     return stmt.where(_pg_match(query))
 
 
+def typed_record_ids(session, query: Query, record_types: list[str]):
+    """(record_type, record_id) of the records of ``record_types`` matching
+    ``query`` (a select): one pass over the matching entries for several
+    types. ``query`` must not be empty."""
+    stmt = sa.select(ENTRY.c.record_type, ENTRY.c.record_id).where(
+        ENTRY.c.record_type.in_(record_types)
+    )
+    if _dialect(session) == "sqlite":
+        return stmt.where(ENTRY.c.id.in_(entry_ids(session, query)))
+    return stmt.where(_pg_match(query))
+
+
 @dataclass
 class Hit:
     record: object

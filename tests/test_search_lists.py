@@ -1,0 +1,184 @@
+"""List searches answered from the index's keys (issue 18, speed of list searches).
+
+The keys a search matches are read once and sent as one parameter
+(``app.admin.search.key_in``); an otherwise unfiltered search counts those
+keys; a search with few matches reads its page in one query. Each shortcut
+must give the same rows, in the same order, with the same count, as the
+plain way (keys as subqueries, keys first then rows).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.admin import listing
+from app.admin import search as list_search
+from app.admin.search import key_in
+from app.models import Meeting, Member, WorkingGroup
+from app.models.meetings import MeetingKind
+
+ROW = re.compile(r'name="rowid" class="action-checkbox" value="(\d+)"')
+COUNT = re.compile(r"Liste \((\d+)\)")
+
+
+def shown(client, url: str) -> tuple[int | None, list[int]]:
+    """(the count in the list's tab, the ids of the rows shown, in order)."""
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    found = COUNT.search(html)
+    return (int(found.group(1)) if found else None), [int(i) for i in ROW.findall(html)]
+
+
+def every_page(client, url: str, pages: int = 6) -> tuple[int | None, list[int]]:
+    count, rows = shown(client, url)
+    for page in range(1, pages):
+        rows += shown(client, f"{url}&page={page}")[1]
+    return count, rows
+
+
+@pytest.fixture
+def meetings(db):
+    """Nine meetings: five with "budget" in their objective, three of the
+    "Budget participatif" group (one of those also says "budget"), and
+    others; some also say "vélo"."""
+    budget = WorkingGroup(name="Budget participatif")
+    other = WorkingGroup(name="Mobilités")
+    db.session.add_all([budget, other])
+    db.session.flush()
+    start = datetime(2024, 1, 1, 18, tzinfo=UTC)
+    plans = [
+        (other, "Arbitrages du budget vélo"),
+        (other, "Budget annexe"),
+        (None, "Préparation du budget"),
+        (budget, "Lancement"),
+        (budget, "Budget et vélo"),
+        (budget, "Vote des projets vélo"),
+        (other, "Pistes cyclables"),
+        (None, "Bilan du BUDGET"),
+        (None, "Accueil"),
+    ]
+    made = []
+    for i, (group, objective) in enumerate(plans):
+        meeting = Meeting(
+            group=group,
+            kind=MeetingKind.working_group if group else MeetingKind.plenary,
+            starts_at=start + timedelta(days=7 * ((i * 5) % 9)),
+            objective=objective,
+        )
+        db.session.add(meeting)
+        made.append(meeting)
+    db.session.commit()
+    return made
+
+
+def expected(meetings, test) -> list[int]:
+    """Ids of the meetings meeting ``test``, in the list's order (newest first)."""
+    chosen = [m for m in meetings if test(m)]
+    return [m.id for m in sorted(chosen, key=lambda m: m.starts_at, reverse=True)]
+
+
+def says(meeting, word: str) -> bool:
+    text = f"{meeting.objective} {meeting.place or ''}"
+    group = meeting.group.name if meeting.group else ""
+    return word in text.lower() or word in group.lower()
+
+
+MODES = {
+    "keys read once": {},
+    "keys as subqueries": {"SEARCH_PREFETCH_MAX": 1},
+    "page keys first": {"FEW_ROWS": 0},
+    "sort index walked": {"FEW_ROWS": 0, "WALK_FROM": 0},
+}
+
+
+def _mode(monkeypatch, mode: str) -> None:
+    for name, value in MODES[mode].items():
+        module = listing if name == "FEW_ROWS" else list_search
+        monkeypatch.setattr(module, name, value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_meeting_search_gives_the_same_pages_and_count_every_way(
+    meetings, admin_client, monkeypatch, mode
+):
+    _mode(monkeypatch, mode)
+    monkeypatch.setattr(
+        next(
+            v
+            for v in admin_client.application.extensions["admin"][0]._views
+            if v.endpoint == "meeting"
+        ),
+        "page_size",
+        2,
+    )
+    # The meeting's own words or its group's name.
+    want = expected(meetings, lambda m: says(m, "budget"))
+    assert len(want) == 7
+    count, rows = every_page(admin_client, "/admin/meeting/?search=BUDGET")
+    assert (count, rows) == (7, want)
+    # Two words: each one in the meeting or in its group.
+    want = expected(meetings, lambda m: says(m, "budget") and says(m, "vélo"))
+    assert len(want) == 3
+    count, rows = every_page(admin_client, "/admin/meeting/?search=budget+v%C3%A9lo")
+    assert (count, rows) == (3, want)
+    # A phrase, and a word matching nothing.
+    count, rows = every_page(
+        admin_client, "/admin/meeting/?search=%22budget+v%C3%A9lo%22"
+    )
+    assert (count, rows) == (
+        1,
+        expected(meetings, lambda m: "budget vélo" in m.objective),
+    )
+    assert shown(admin_client, "/admin/meeting/?search=zzzz")[1] == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_filtered_search_counts_what_the_filter_keeps(
+    meetings, admin_client, monkeypatch, mode
+):
+    """The keys' number is the count only when nothing else narrows the list."""
+    _mode(monkeypatch, mode)
+    want = expected(
+        meetings, lambda m: says(m, "budget") and m.kind is MeetingKind.plenary
+    )
+    assert len(want) == 2
+    url = "/admin/meeting/?search=budget&flt0_type_equals=plenary"
+    assert shown(admin_client, url) == (2, want)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_member_search_leaves_archived_members_out_of_rows_and_count(
+    db, make_member, admin_client, monkeypatch, mode
+):
+    _mode(monkeypatch, mode)
+    current = [make_member(last_name=f"Thomassin{i}", first_name="Anne") for i in "ab"]
+    archived = make_member(
+        last_name="Thomassin", first_name="Zoé", left_on=date(2020, 1, 1)
+    )
+    make_member(last_name="Martin", first_name="Thomas")  # a first name matches too
+    count, rows = shown(admin_client, "/admin/member/?search=thomas")
+    assert count == 3 and archived.id not in rows
+    assert set(rows) >= {m.id for m in current}
+    count, rows = shown(admin_client, "/admin/member/?search=thomas&archives=1")
+    assert count == 4 and archived.id in rows
+
+
+def test_attendance_search_through_the_member(demo, admin_client, monkeypatch):
+    page = shown(admin_client, "/admin/attendance/?search=brehaut")
+    monkeypatch.setattr(list_search, "SEARCH_PREFETCH_MAX", 1)
+    assert shown(admin_client, "/admin/attendance/?search=brehaut") == page
+    assert page[0] == 1 and len(page[1]) == 1
+
+
+@pytest.mark.parametrize("keys", [[], [1], [3, 1, 2], list(range(1, 3000))])
+def test_key_in_is_an_in_list(db, make_member, keys):
+    members = [make_member() for _ in range(4)]
+    wanted = {m.id for m in members} & set(keys)
+    condition = key_in(db.session, Member.id, keys)
+    got = set(db.session.execute(sa.select(Member.id).where(condition)).scalars())
+    assert got == wanted
