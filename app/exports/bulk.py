@@ -18,9 +18,10 @@ Two steps, so that the write lock is held for the statements alone:
 - **write**, in it: the ids of new records, a check that the records to
   update still have the version read (one ``SELECT id, version`` per 500; a
   record changed meanwhile is prepared again there, one deleted refuses the
-  import), then multi-row ``INSERT`` statements and an executemany ``UPDATE``.
+  import), then multi-row ``INSERT`` statements (``COPY`` on PostgreSQL)
+  and an executemany ``UPDATE``.
 
-Rows go 500 to an ``INSERT`` rather than one per execution: on SQLite the
+On SQLite rows go 500 to an ``INSERT`` rather than one per execution: the
 FTS5 table behind ``search_entry`` (triggers of migration 0014) flushes its
 pending terms at the end of every statement, so an executemany wrote one index
 segment per row and made the search entries the dearest part of the write
@@ -126,11 +127,28 @@ def _mark(dialect) -> str:
 
 
 def _insert_many(conn, table: sa.Table, keys: tuple[str, ...], rows: list[list]):
-    """INSERT ``rows`` (parameters in ``keys`` order), many rows per statement."""
+    """INSERT ``rows`` (parameters in ``keys`` order).
+
+    On SQLite many rows per statement (FTS5 flushes once per statement). On
+    PostgreSQL a ``COPY … FROM STDIN`` on the session's own connection, in its
+    transaction: half the time of a pipelined executemany, a third of
+    statements of 500 rows (each planned anew for its parameter types).
+    """
     if not rows:
         return
     quote = conn.dialect.identifier_preparer
     names = ", ".join(quote.quote(table.c[k].name) for k in keys)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            with cursor.copy(
+                f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
     one = "(" + ", ".join([_mark(conn.dialect)] * len(keys)) + ")"
     head = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES "
     per = max(1, min(ROWS_PER_STATEMENT, MAX_PARAMS // max(1, len(keys))))
