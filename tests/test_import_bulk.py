@@ -278,6 +278,21 @@ def test_a_record_deleted_after_the_preparation_refuses_the_write(db, make_membe
     assert db.session.get(Member, keep.id).town != "Auray"
 
 
+def test_an_update_whose_version_guard_fails_refuses_the_write(db, make_member):
+    """A change landing after the version check (PostgreSQL does not lock the
+    rows) fails the UPDATE's ``version =`` condition: nothing is overwritten."""
+    member = make_member()
+    db.session.commit()
+    member_id = member.id
+    prepared = prepare_update(db.session, Member, {member_id: {"town": "Auray"}})
+    (keys, params), *_ = prepared.changed[member_id]
+    params[-1] += 7  # the version the UPDATE expects is no longer the row's
+    with pytest.raises(LookupError):
+        prepared.write(db.session)
+    db.session.rollback()
+    assert db.session.get(Member, member_id).town != "Auray"
+
+
 def _lock_is_free(db) -> bool:
     other = sqlite3.connect(db.engine.url.database, timeout=0)
     try:

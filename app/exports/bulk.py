@@ -163,6 +163,9 @@ def _update_many(conn, table: sa.Table, keys: tuple[str, ...], rows: list[list])
     if not rows:
         return
     quote = conn.dialect.identifier_preparer
+    if conn.dialect.name == "postgresql":
+        _update_by_copy(conn, table, keys, rows)
+        return
     mark = _mark(conn.dialect)
     sets = ", ".join(f"{quote.quote(table.c[k].name)} = {mark}" for k in keys)
     where = f"id = {mark}" + (f" AND version = {mark}" if "version" in table.c else "")
@@ -171,6 +174,42 @@ def _update_many(conn, table: sa.Table, keys: tuple[str, ...], rows: list[list])
         done = conn.exec_driver_sql(sql, [tuple(r) for r in part])
         if conn.dialect.supports_sane_multi_rowcount and done.rowcount != len(part):
             raise LookupError("a record to update changed meanwhile")
+
+
+def _update_by_copy(conn, table: sa.Table, keys: tuple[str, ...], rows: list[list]):
+    """PostgreSQL: the new values copied into a temporary table of the same
+    column types, then one ``UPDATE … FROM`` it (an executemany took 30 s for
+    100,000 rows on a loaded machine)."""
+    quote = conn.dialect.identifier_preparer
+    target = quote.format_table(table)
+    columns = [quote.quote(table.c[k].name) for k in keys]
+    versioned = "version" in table.c
+    new = "cdpl_bulk_update"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {new} ON COMMIT DROP AS SELECT "
+        + ", ".join(
+            [*columns, "id AS b_id"] + (["version AS b_version"] if versioned else [])
+        )
+        + f" FROM {target} WITH NO DATA"
+    )
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {new} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+    where = f"{target}.id = {new}.b_id"
+    if versioned:
+        where += f" AND {target}.version = {new}.b_version"
+    done = conn.exec_driver_sql(
+        f"UPDATE {target} SET "
+        + ", ".join(f"{c} = {new}.{c}" for c in columns)
+        + f" FROM {new} WHERE {where}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {new}")
+    if done.rowcount != len(rows):
+        raise LookupError("a record to update changed meanwhile")
 
 
 class _Writer:
@@ -506,9 +545,10 @@ class PreparedUpdate:
         with _large_cache(conn):
             moved = []
             for part in _chunks(sorted(self.seen), ROWS_PER_STATEMENT):
+                # Not locked on PostgreSQL (FOR UPDATE writes every row once
+                # more): a change after this check fails the UPDATE's version
+                # guard, and the import is refused.
                 stmt = sa.select(*_seen_columns(table)).where(table.c.id.in_(part))
-                if conn.dialect.name == "postgresql":
-                    stmt = stmt.with_for_update()  # nobody else changes them now
                 now = {row[0]: tuple(row) for row in conn.execute(stmt)}
                 if len(now) != len(part):
                     raise LookupError("a record to update was deleted meanwhile")
@@ -630,8 +670,10 @@ def update_records(
     alone; a changed one gets ``version + 1`` and ``updated_at``, an update
     entry in the history (previous and new values) and, when a searched column
     changed, its search entry rewritten. Prepared before the write transaction;
-    in it, a record whose version moved meanwhile is read and prepared again
-    (locked on PostgreSQL), so the previous values are those replaced. Raises
-    ``LookupError`` if a record vanished. The caller commits.
+    in it, a record whose version moved meanwhile is read and prepared again,
+    so the previous values are those replaced; each UPDATE keeps its
+    ``version =`` guard (on PostgreSQL a change after the check fails it).
+    Raises ``LookupError`` if a record vanished or the guard failed. The
+    caller commits.
     """
     return prepare_update(session, model, updates, progress, actor).write(session)
