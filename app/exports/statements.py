@@ -9,6 +9,7 @@ per statement), on PostgreSQL ``COPY`` (and a temporary table for updates).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -18,8 +19,9 @@ import sqlalchemy as sa
 CHUNK = 2000
 #: Rows per multi-row INSERT, ids per ``IN (…)`` list.
 ROWS_PER_STATEMENT = 500
-#: Bound parameters per statement at most (SQLite allows 32,766, PostgreSQL 65,535).
-MAX_PARAMS = 30000
+#: Bound parameters per statement at most: SQLite allows 32,766 since 3.32,
+#: 999 before (PostgreSQL's COPY has no such limit).
+MAX_PARAMS = 30000 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
