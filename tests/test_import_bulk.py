@@ -15,7 +15,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app.exports.bulk import insert_records, update_records
+from app.exports.bulk import (
+    insert_records,
+    prepare_insert,
+    prepare_update,
+    update_records,
+)
 from app.exports.import_kinds import get_kind
 from app.exports.importing import run_import
 from app.exports.readers import Table
@@ -34,6 +39,7 @@ from app.models import (
     PlanAction,
 )
 from app.models.search import SearchEntry
+from app.search import parse, record_ids
 from tests.test_transactions import sqlite_only
 
 CLOCKS = ("created_at", "updated_at")
@@ -196,6 +202,138 @@ def test_an_update_of_a_deleted_record_is_refused(db, make_member):
     db.session.rollback()
 
 
+def _found(db, words: str) -> set[int]:
+    """Members the full-text index (FTS5 or tsvector) finds for ``words``."""
+    stmt = record_ids(db.session, parse(words), "member")
+    return set(db.session.execute(stmt).scalars())
+
+
+def test_many_rows_keep_the_full_text_index_exact(db, refs):
+    """Rows written many to a statement: every one reaches the full-text index
+    (SQLite's triggers into FTS5, PostgreSQL's generated vector), old words go."""
+    rows = [
+        {"first_name": f"Prénom{i}", "last_name": "Kerbrat", "town": "Quimperlé"}
+        for i in range(1203)  # more than two statements, the last one short
+    ]
+    ids = insert_records(db.session, Member, rows)
+    db.session.commit()
+    assert _found(db, "kerbrat quimperle") == set(ids)
+    assert _found(db, "prénom1202") == {ids[-1]}
+    changed = update_records(
+        db.session, Member, {i: {"town": "Rosporden"} for i in ids[:700]}
+    )
+    db.session.commit()
+    assert changed == 700
+    assert _found(db, "rosporden") == set(ids[:700])
+    assert _found(db, "quimperle") == set(ids[700:])
+    if db.engine.dialect.name == "sqlite":
+        # FTS5 compares its index with the content table, row for row.
+        db.session.execute(
+            sa.text("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        )
+
+
+def test_a_record_changed_after_the_preparation_is_prepared_again(db, refs):
+    """The write re-checks versions: a record saved meanwhile by someone else
+    gets the import's values on top of theirs, and the history says so."""
+    org, *_ = refs
+    member = Member(first_name="Anne", last_name="Le Bihan", town="Lorient")
+    db.session.add(member)
+    db.session.commit()
+    prepared = prepare_update(db.session, Member, {member.id: {"town": "Vannes"}})
+    member.phone = "+33297000002"  # someone else's save, between the two steps
+    member.organisation_id = org.id
+    db.session.commit()
+    saved = db.session.get(Member, member.id).version
+    assert prepared.seen[member.id][1] < saved
+    db.session.commit()
+    assert prepared.write(db.session) == 1
+    db.session.commit()
+    member = db.session.get(Member, member.id)
+    assert (member.town, member.phone) == ("Vannes", "+33297000002")
+    assert member.version == saved + 1
+    last = db.session.execute(
+        sa.select(ChangeLog)
+        .where(ChangeLog.record_type == "member", ChangeLog.record_id == member.id)
+        .order_by(ChangeLog.id.desc())
+        .limit(1)
+    ).scalar_one()
+    assert last.changes == {"town": ["Lorient", "Vannes"]}
+    assert last.snapshot["phone"] == "+33297000002"
+    assert last.snapshot["organisation_id"] == org.id
+    assert last.snapshot["version"] == saved + 1
+
+
+def test_a_record_deleted_after_the_preparation_refuses_the_write(db, make_member):
+    keep, gone = make_member(), make_member()
+    db.session.commit()
+    prepared = prepare_update(
+        db.session, Member, {keep.id: {"town": "Auray"}, gone.id: {"town": "Auray"}}
+    )
+    db.session.delete(gone)
+    db.session.commit()
+    with pytest.raises(LookupError):
+        prepared.write(db.session)
+    db.session.rollback()
+    assert db.session.get(Member, keep.id).town != "Auray"
+
+
+def test_an_update_whose_version_guard_fails_refuses_the_write(db, make_member):
+    """A change landing after the version check (PostgreSQL does not lock the
+    rows) fails the UPDATE's ``version =`` condition: nothing is overwritten."""
+    member = make_member()
+    db.session.commit()
+    member_id = member.id
+    prepared = prepare_update(db.session, Member, {member_id: {"town": "Auray"}})
+    (keys, params), *_ = prepared.changed[member_id]
+    params[-1] += 7  # the version the UPDATE expects is no longer the row's
+    with pytest.raises(LookupError):
+        prepared.write(db.session)
+    db.session.rollback()
+    assert db.session.get(Member, member_id).town != "Auray"
+
+
+def _lock_is_free(db) -> bool:
+    other = sqlite3.connect(db.engine.url.database, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+@sqlite_only
+def test_the_preparation_of_the_writes_leaves_the_write_lock_free(db, refs):
+    """Labels, previous values, changes and parameters are computed before the
+    write transaction: another connection can write meanwhile."""
+    org, *_ = refs
+    member = Member(first_name="Loïc", last_name="Guillou", town="Lorient")
+    db.session.add(member)
+    db.session.commit()
+    org_id, member_id = org.id, member.id
+    db.session.commit()  # reading the ids (expired by the commit) began one
+    probes = []
+    rows = [{"first_name": "Gwen", "last_name": "Morvan", "organisation_id": org_id}]
+    inserting = prepare_insert(
+        db.session, Member, rows, lambda step: probes.append(_lock_is_free(db))
+    )
+    updating = prepare_update(
+        db.session,
+        Member,
+        {member_id: {"town": "Hennebont"}},
+        lambda step: probes.append(_lock_is_free(db)),
+    )
+    assert probes == [True, True]
+    inserting.write(db.session)
+    updating.write(db.session)
+    assert not _lock_is_free(db)  # the writes hold it, until the commit
+    db.session.commit()
+    assert _lock_is_free(db)
+
+
 @sqlite_only
 def test_the_analysis_of_a_confirm_leaves_the_write_lock_free(db, make_member):
     """While ``run_import`` analyses the rows, another connection can write."""
@@ -211,17 +349,9 @@ def test_the_analysis_of_a_confirm_leaves_the_write_lock_free(db, make_member):
     probes: list[bool] = []
 
     def progress(step: int) -> None:
-        if len(probes) < 3:  # the analysis steps come first, one per row
-            other = sqlite3.connect(db.engine.url.database, timeout=0)
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("ROLLBACK")
-                probes.append(True)
-            except sqlite3.OperationalError:
-                probes.append(False)
-            finally:
-                other.close()
+        # One step per analysed row, then one per prepared chunk.
+        probes.append(_lock_is_free(db))
 
     analysis, counts = run_import(db.session, kind, table, mapping, {}, progress)
     assert counts == (3, 0), analysis.errors
-    assert probes == [True, True, True]
+    assert probes == [True, True, True, True]

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import sqlalchemy as sa
 from freezegun import freeze_time
+from sqlalchemy.orm import Session
 
+from app.auth import views
+from app.auth.passwords import hash_password
 from app.extensions import db as _db
-from app.models.accounts import AuthSession, Role, User
+from app.models.accounts import (
+    AuthSession,
+    Role,
+    SecurityEvent,
+    SecurityEventKind,
+    User,
+)
 from app.models.base import utcnow
 from tests.conftest import TEST_PASSWORD, login
+from tests.test_transactions import sqlite_only
 
 NEW_PASSWORD = "un tout autre secret bien long 77"
 
@@ -253,3 +264,84 @@ def test_success_resets_account_failures(app, client, make_user):
     for _ in range(limit - 1):
         login(client, user.email, "mauvais mot de passe")
     assert login(client, user.email).status_code == 302
+
+
+# ----- the password check holds no write lock (issue 22) -------------------------
+
+
+def _verify_running(monkeypatch, during):
+    """Run ``during()`` inside every password check of the login view."""
+    real = views.verify_password
+
+    def verify(stored, password):
+        during()
+        return real(stored, password)
+
+    monkeypatch.setattr(views, "verify_password", verify)
+
+
+@sqlite_only
+def test_the_password_check_leaves_the_write_lock_free(
+    app, client, db, make_user, monkeypatch
+):
+    """argon2 (a second under load) runs before the write transaction: another
+    connection can take SQLite's write lock while a login verifies."""
+    user = make_user(role=Role.editor)
+    free: list[bool] = []
+
+    def probe():
+        other = sqlite3.connect(_db.engine.url.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free.append(True)
+        except sqlite3.OperationalError:
+            free.append(False)
+        finally:
+            other.close()
+
+    _verify_running(monkeypatch, probe)
+    assert login(client, user.email, "pas le bon mot de passe").status_code == 200
+    assert login(client, "personne@example.org").status_code == 200
+    assert login(client, user.email).status_code == 302
+    assert free == [True, True, True]
+
+
+def test_failures_recorded_during_the_check_still_throttle(
+    app, client, db, make_user, monkeypatch
+):
+    """Parallel attempts no longer queue behind the lock: the limit is counted
+    again in the write transaction, so the right password is refused too."""
+    user = make_user(role=Role.editor)
+    email = user.email
+    limit = app.config["LOGIN_MAX_FAILURES"]
+
+    def parallel_failures():
+        with Session(_db.engine) as other, other.begin():
+            other.add_all(
+                SecurityEvent(
+                    at=utcnow(), kind=SecurityEventKind.login_failure, email=email
+                )
+                for _ in range(limit)
+            )
+
+    _verify_running(monkeypatch, parallel_failures)
+    assert login(client, email).status_code == 429
+    assert not _logged_in(client)
+
+
+def test_a_password_changed_during_the_check_is_not_accepted(
+    app, client, db, make_user, monkeypatch
+):
+    user = make_user(role=Role.editor)
+    user_id = user.id
+
+    def changed():
+        with Session(_db.engine) as other, other.begin():
+            other.get(User, user_id).password_hash = hash_password(NEW_PASSWORD)
+
+    _verify_running(monkeypatch, changed)
+    response = login(client, user.email)  # the old password, verified too late
+    assert response.status_code == 200
+    assert "Courriel ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert not _logged_in(client)

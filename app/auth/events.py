@@ -86,7 +86,7 @@ def _window_start():
     return utcnow() - timedelta(seconds=seconds)
 
 
-def _failures(column, value, since) -> int:
+def _failures(session, column, value, since) -> int:
     stmt = (
         sa.select(sa.func.count())
         .select_from(SecurityEvent)
@@ -96,18 +96,20 @@ def _failures(column, value, since) -> int:
             SecurityEvent.at >= since,
         )
     )
-    return db.session.execute(stmt).scalar_one()
+    return session.execute(stmt).scalar_one()
 
 
-def login_blocked(email: str) -> bool:
+def login_blocked(email: str, session=None) -> bool:
     """True when this account or this address failed too often in the window.
 
     Failures count only inside a sliding window, so the right password works
     again once it has passed: nobody is locked out for good. A successful login
-    clears the account's count (not the address's).
+    clears the account's count (not the address's). Reads through ``session``
+    (``db.session`` by default).
     """
+    session = session or db.session
     since = _window_start()
-    last_success = db.session.execute(
+    last_success = session.execute(
         sa.select(sa.func.max(SecurityEvent.at)).where(
             SecurityEvent.kind == SecurityEventKind.login_success,
             SecurityEvent.email == email,
@@ -115,11 +117,11 @@ def login_blocked(email: str) -> bool:
     ).scalar_one()
     account_since = max(since, last_success) if last_success else since
     per_account = int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
-    if _failures(SecurityEvent.email, email, account_since) >= per_account:
+    if _failures(session, SecurityEvent.email, email, account_since) >= per_account:
         return True
     ip = client_ip()
     per_ip = int(current_app.config.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
-    return bool(ip) and _failures(SecurityEvent.ip, ip, since) >= per_ip
+    return bool(ip) and _failures(session, SecurityEvent.ip, ip, since) >= per_ip
 
 
 def retry_after_seconds() -> int:

@@ -25,6 +25,7 @@ from app.auth.passwords import (
 )
 from app.auth.redirects import safe_next
 from app.auth.sessions import end_other_sessions, end_session, start_session
+from app.db import read_session
 from app.extensions import db
 from app.models.accounts import SecurityEventKind, User
 from app.models.base import utcnow
@@ -42,6 +43,16 @@ def _normalise_email(value: str | None) -> str:
     return (value or "").strip().lower()[:254]
 
 
+def _throttled(form, next_url, email: str):
+    events.record(SecurityEventKind.login_throttled, email=email)
+    flash(THROTTLED, "error")
+    response = current_app.make_response(
+        (render_template("auth/login.html", form=form, next_url=next_url), 429)
+    )
+    response.headers["Retry-After"] = str(events.retry_after_seconds())
+    return response
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))
@@ -51,22 +62,36 @@ def login():
     status = 200
     if form.validate_on_submit():
         email = _normalise_email(form.email.data)
-        if events.login_blocked(email):
-            events.record(SecurityEventKind.login_throttled, email=email)
-            flash(THROTTLED, "error")
-            response = current_app.make_response(
-                (render_template("auth/login.html", form=form, next_url=next_url), 429)
-            )
-            response.headers["Retry-After"] = str(events.retry_after_seconds())
-            return response
-        user = db.session.execute(
-            sa.select(User).where(User.email == email)
-        ).scalar_one_or_none()
+        # A session check (cookie of an ended session) may have begun the
+        # request's write transaction: nothing is pending, end it.
+        db.session.commit()
+        # The password check (argon2: a second on a loaded server) runs outside
+        # any write transaction: a POST's first statement takes SQLite's write
+        # lock, and every other save would wait for it. Reads first, in a read
+        # session; the events and the session row after, in a short write.
+        with read_session() as reader:
+            blocked = events.login_blocked(email, reader)
+            account = reader.execute(
+                sa.select(User.id, User.password_hash).where(User.email == email)
+            ).first()
+        if blocked:
+            return _throttled(form, next_url, email)
+        stored = account.password_hash if account else None
         # Unknown account, inactive account and wrong password: same work, same answer.
-        ok = verify_password(user.password_hash if user else None, form.password.data)
+        ok = verify_password(stored, form.password.data)
+        rehashed = (
+            hash_password(form.password.data) if ok and needs_rehash(stored) else None
+        )
+        # The write transaction starts here. Failures recorded by attempts run
+        # in parallel meanwhile count: the limit holds as when logins queued.
+        if events.login_blocked(email):
+            return _throttled(form, next_url, email)
+        user = db.session.get(User, account.id) if account else None
+        if user is not None and user.password_hash != stored:
+            ok = False  # changed meanwhile: the check was against the old one
         if ok and user is not None and user.active:
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
+            if rehashed:
+                user.password_hash = rehashed
             events.record(SecurityEventKind.login_success, user=user, commit=False)
             start_session(user)
             return redirect(next_url or url_for("admin.index"))

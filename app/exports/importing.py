@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import read_session
-from app.exports.bulk import insert_records, update_records
+from app.exports.bulk import prepare_insert, prepare_update
 from app.exports.readers import Table, normalise_header
 from app.exports.values import as_text, parse_int
 from app.history.actor import Actor, current_actor
@@ -240,8 +240,9 @@ class ImportKind:
         """Write every row in the current transaction; the caller commits."""
         if not analysis.ok:
             raise ValueError("analysis has errors")
-        # Bulk statements: the write lock is held seconds, not minutes, for
-        # 100,000 rows; history and search entries are written alongside.
+        # Bulk statements, everything computed before the first one: the write
+        # lock is held seconds, not minutes, for 100,000 rows; history and
+        # search entries are written alongside.
         creations, updates = [], {}
         for row in analysis.rows:
             attrs = {k: v for k, v in row.attrs.items() if v is not None}
@@ -249,8 +250,10 @@ class ImportKind:
                 updates[row.existing_id] = attrs
             else:
                 creations.append(attrs)
-        insert_records(session, self.model, creations, progress, actor)
-        update_records(session, self.model, updates, progress, actor)
+        inserting = prepare_insert(session, self.model, creations, progress, actor)
+        updating = prepare_update(session, self.model, updates, progress, actor)
+        inserting.write(session)
+        updating.write(session)
         created, updated = len(creations), len(updates)
         return created, updated
 
