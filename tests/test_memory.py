@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 from app import perf
 from tests.conftest import base_config
@@ -90,6 +93,54 @@ def test_allocator_pools_capped_on_glibc(monkeypatch):
     assert perf.limit_malloc_arenas() is bool(libc and hasattr(libc, "mallopt"))
 
 
+#: Run in a fresh interpreter (argv[1] "1": thresholds fixed): after a large
+#: block is freed, 40 MB of 400 KiB blocks are freed under one still in use;
+#: print how many MB the process kept.
+_FREE_LARGE_BLOCKS = textwrap.dedent(
+    """
+    import sys
+    from app import perf
+    def rss_mb():
+        with open("/proc/self/status") as fh:
+            line = next(x for x in fh if x.startswith("VmRSS:"))
+        return int(line.split()[1]) // 1024
+    if sys.argv[1] == "1":
+        assert perf.fix_malloc_thresholds()
+    big = bytearray(4 << 20)
+    del big  # a large block freed: glibc raises its thresholds unless fixed
+    before = rss_mb()
+    blocks = [bytearray(400 << 10) for _ in range(100)]
+    keep = bytearray(400 << 10)  # above them: the pool's top stays in use
+    del blocks
+    print(rss_mb() - before)
+    """
+)
+
+
+def _kept_mb(fixed: bool) -> int:
+    result = subprocess.run(
+        [sys.executable, "-c", _FREE_LARGE_BLOCKS, "1" if fixed else "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+    )
+    return int(result.stdout.strip())
+
+
+@pytest.mark.skipif(
+    not hasattr(perf._c_library(), "mallopt")
+    or not os.path.exists("/proc/self/status"),
+    reason="glibc's mallopt and /proc only",
+)
+def test_large_blocks_freed_go_back_to_the_system_with_fixed_thresholds():
+    """What kept ~15 MB after every other export: freed large blocks stayed in
+    the allocator's pool once glibc had raised its thresholds."""
+    assert _kept_mb(fixed=False) >= 20  # glibc's default: the pool keeps them
+    assert _kept_mb(fixed=True) <= 5
+
+
 def test_release_memory_finds_the_c_allocator():
     perf.release_memory()  # must never fail, whatever the C library
     assert perf._libc is None or hasattr(perf._libc, "malloc_trim")
@@ -107,3 +158,12 @@ def test_exports_release_their_memory(admin_client, make_member, monkeypatch):
         response.get_data()
         response.close()
     assert len(calls) == 2
+
+
+def test_ready_to_serve_tunes_the_allocator(monkeypatch):
+    calls = []
+    monkeypatch.setattr(perf, "limit_malloc_arenas", lambda: calls.append("arenas"))
+    monkeypatch.setattr(perf, "fix_malloc_thresholds", lambda: calls.append("blocks"))
+    monkeypatch.setattr(perf, "freeze_startup_heap", lambda: calls.append("freeze"))
+    perf.ready_to_serve()
+    assert calls == ["arenas", "blocks", "freeze"]
