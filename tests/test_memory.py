@@ -12,8 +12,12 @@ import sys
 import textwrap
 
 import pytest
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateIndex
 
-from app import perf
+from app import create_app, perf
+from app.extensions import db
+from app.models.meetings import WITHOUT_MINUTES_SQL
 from tests.conftest import base_config
 
 #: Libraries that a started server must not hold until a request needs them
@@ -41,6 +45,10 @@ HEAVY_MODULES = (
     "smtplib",
 )
 
+#: Modules an SQLite process must not load: SQLAlchemy's PostgreSQL dialect
+#: (~2.3 MB; its types and its ``postgresql_where`` index argument loaded it).
+POSTGRESQL_ONLY = ("sqlalchemy.dialects.postgresql",)
+
 #: Run in a fresh interpreter: build the app as a server does, serve a first
 #: request, print which heavy modules are loaded.
 _START_AND_SERVE = textwrap.dedent(
@@ -53,6 +61,7 @@ _START_AND_SERVE = textwrap.dedent(
     loaded = sorted(
         {name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv[2]))
     )
+    loaded += sorted(set(sys.modules) & set(json.loads(sys.argv[3])))
     print(json.dumps({"status": status, "loaded": loaded}))
     """
 )
@@ -63,9 +72,10 @@ def test_start_up_and_first_request_load_no_heavy_library(app, tmp_dir):
     page: none of the heavy libraries above is imported (not a timing test:
     it reads ``sys.modules`` of a fresh process)."""
     config = base_config(tmp_dir)  # the suite's database, migrated by ``app``
+    sqlite = config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     result = subprocess.run(
         [sys.executable, "-c", _START_AND_SERVE, json.dumps(config)]
-        + [json.dumps(HEAVY_MODULES)],
+        + [json.dumps(HEAVY_MODULES), json.dumps(POSTGRESQL_ONLY if sqlite else [])],
         capture_output=True,
         text=True,
         timeout=120,
@@ -76,6 +86,31 @@ def test_start_up_and_first_request_load_no_heavy_library(app, tmp_dir):
     assert outcome["loaded"] == [], (
         f"chargés au démarrage : {outcome['loaded']} (importez-les là où ils servent)"
     )
+
+
+def test_partial_index_condition_given_to_postgresql(tmp_dir):
+    """The dashboard's partial index keeps its condition on PostgreSQL, given
+    when the app's engine is PostgreSQL rather than when the model loads."""
+    from app.models import Meeting
+
+    index = next(
+        i for i in Meeting.__table__.indexes if i.name == "ix_meeting_without_minutes"
+    )
+    app = create_app(
+        base_config(
+            tmp_dir,
+            SQLALCHEMY_DATABASE_URI="postgresql://nobody:x@127.0.0.1:9/none",
+            AUTO_MIGRATE=False,
+        ),
+        migrate_database=False,
+    )  # no connection is made
+    with app.app_context():
+        dialect = db.engine.dialect
+    ddl = str(CreateIndex(index).compile(dialect=dialect))
+    assert dialect.name == "postgresql"
+    assert ddl.endswith(f"(starts_at) WHERE {WITHOUT_MINUTES_SQL}"), ddl
+    sqlite_ddl = str(CreateIndex(index).compile(dialect=sqlite.dialect()))
+    assert sqlite_ddl.endswith(f"(starts_at) WHERE {WITHOUT_MINUTES_SQL}"), sqlite_ddl
 
 
 def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():
