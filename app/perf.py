@@ -35,10 +35,11 @@ MALLOC_ARENAS = 2
 _M_MMAP_THRESHOLD = -3
 _M_TRIM_THRESHOLD = -1
 #: Both fixed at glibc's starting value, 128 KiB. Left alone, glibc raises them
-#: (up to 32 and 64 MiB) as soon as a large block is freed: after an export
-#: the 100-400 KiB buffers waitress's main thread reads the file through then
-#: stayed in its pool, ~15 MB kept after every other export (132 MB after 6
-#: exports of the 400,000 attendance rows, 98 MB with the thresholds fixed).
+#: (up to 32 and 64 MiB) as soon as a large block is freed; the large blocks
+#: freed afterwards then stay in their pool: after exports, the pool of the
+#: main thread (where waitress sends the responses) kept ~15 MB every other
+#: export (132 MB after 6 exports of the 400,000 attendance rows, 98 MB with
+#: the thresholds fixed).
 MALLOC_THRESHOLD = 128 * 1024
 
 
