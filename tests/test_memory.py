@@ -12,11 +12,13 @@ import sys
 import textwrap
 
 import pytest
-from sqlalchemy.dialects import sqlite
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex
 
 from app import create_app, perf
 from app.extensions import db
+from app.models.base import partial_index, use_dialect
 from app.models.meetings import WITHOUT_MINUTES_SQL
 from tests.conftest import base_config
 
@@ -111,6 +113,23 @@ def test_partial_index_condition_given_to_postgresql(tmp_dir):
     assert ddl.endswith(f"(starts_at) WHERE {WITHOUT_MINUTES_SQL}"), ddl
     sqlite_ddl = str(CreateIndex(index).compile(dialect=sqlite.dialect()))
     assert sqlite_ddl.endswith(f"(starts_at) WHERE {WITHOUT_MINUTES_SQL}"), sqlite_ddl
+
+
+def test_use_dialect_gives_postgresql_every_partial_index():
+    metadata = sa.MetaData()
+    index = partial_index("uq_t_one_open", "lane", unique=True, where="open = 1")
+    sa.Table(
+        "t",
+        metadata,
+        sa.Column("lane", sa.Integer),
+        sa.Column("open", sa.Integer),
+        index,
+    )
+    use_dialect(metadata, "sqlite")  # nothing to give
+    assert not index.dialect_options["postgresql"]["where"]
+    use_dialect(metadata, "postgresql")
+    ddl = str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+    assert ddl == "CREATE UNIQUE INDEX uq_t_one_open ON t (lane) WHERE open = 1", ddl
 
 
 def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():

@@ -18,7 +18,9 @@ __all__ = ["NAMING_CONVENTION", "Base"]
 PARTIAL_WHERE = "cdpl_where"
 
 
-def partial_index(name: str, *columns: str, where: str) -> sa.Index:
+def partial_index(
+    name: str, *columns: str, where: str, unique: bool = False
+) -> sa.Index:
     """An index of the rows matching ``where``: SQL text, the same on both databases.
 
     The condition is given to SQLite here and to PostgreSQL by
@@ -29,7 +31,11 @@ def partial_index(name: str, *columns: str, where: str) -> sa.Index:
     autogenerate): the migration writes both conditions itself.
     """
     return sa.Index(
-        name, *columns, sqlite_where=sa.text(where), info={PARTIAL_WHERE: where}
+        name,
+        *columns,
+        unique=unique,
+        sqlite_where=sa.text(where),
+        info={PARTIAL_WHERE: where},
     )
 
 
