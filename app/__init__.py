@@ -27,6 +27,7 @@ from app.config import (
 from app.db import (
     auto_migrate,
     default_sqlite_uri,
+    init_dialect,
     init_transactions,
     upgrade_if_needed,
 )
@@ -100,6 +101,7 @@ def create_app(
         logging.basicConfig(level=logging.INFO)
 
     database.init_app(app)
+    init_dialect(app)
     init_transactions(app)
     init_history(app)
     init_mail(app)

@@ -16,6 +16,7 @@ from flask import Flask, has_request_context, request
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.models.base import use_dialect
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,14 @@ def end_read_transaction(exc: BaseException | None = None) -> None:
         db.session.commit()
     else:
         db.session.rollback()
+
+
+def init_dialect(app: Flask) -> None:
+    """Give the models what only their database's dialect reads (partial
+    indexes' conditions on PostgreSQL, ``app.models.base.partial_index``)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            use_dialect(db.metadata, engine.dialect.name)
 
 
 def init_transactions(app: Flask) -> None:

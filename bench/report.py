@@ -745,6 +745,79 @@ Mesuré le 1ᵉʳ décembre 2026 sur la même machine partagée (charge moyenne 
 
   Le reste d'une page est surtout hors des lignes : menu (une trentaine de
   vues, chacune vérifiant le rôle), session, gabarit de la page, requêtes.
+
+## Issue 21, troisième passage : mémoire au démarrage et après les exports
+
+Mesuré le 2 décembre 2026 (00 h UTC) sur la machine partagée, charge moyenne
+3 à 5 sur 2 cœurs (les tailles résidentes n'en dépendent pas, les durées si) :
+`python -m bench.run --db sqlite --priority --only-memory` (et `--db postgresql
+--url …` sur un jeu 100× construit par `python -m bench.dataset`), deux passages
+identiques à 0,2 Mo près ; « avant » : le même banc sur `main`, ou avec le
+correctif désactivé, dans la même session.
+
+| | SQLite avant | SQLite après | PostgreSQL avant | PostgreSQL après |
+|---|---:|---:|---:|---:|
+| Après démarrage (première réponse) | 81,3 Mo | **79,7 Mo** | 93,2 Mo | **93,2 Mo** |
+| Après connexion, membres, tableau de bord | 100 Mo | 93 Mo | — | 105 Mo |
+| Après chacun des 6 exports des 400 000 présences | 97 à 129 Mo | **94,6 à 95,0 Mo** | 145 Mo (6ᵉ) | **104,1 à 105,2 Mo** |
+| Rapport après 6 exports / démarrage | 1,57 à 1,59× | **1,19×** | 1,55× | **1,13×** |
+| Pic pendant un export / démarrage | 1,74× | 1,42× | 1,60× | 1,33× |
+
+- **Après 6 exports ≤ 1,3× le démarrage : atteint** (1,19× SQLite, 1,13×
+  PostgreSQL). La mémoire gardée était dans la réserve du fil principal
+  (`[heap]` de `/proc/<pid>/smaps` : 33 Mo au lieu de 18 un export sur deux),
+  celui où waitress envoie les réponses : glibc relève ses seuils
+  (`M_MMAP_THRESHOLD` jusqu'à 32 Mio, `M_TRIM_THRESHOLD` au double) dès qu'un
+  gros bloc est libéré, et les tampons de l'envoi, libérés après le
+  `malloc_trim` de l'export (fait quand le dernier lot est écrit, avant la fin
+  de l'envoi), restaient alors dans cette réserve. `ready_to_serve`
+  (`wsgi.py`, `serve`, serveur du banc) fixe maintenant les deux seuils à
+  128 Kio, la valeur de départ de glibc : un gros bloc a ses propres pages,
+  rendues au système dès sa libération, quel que soit le fil et le moment. Les
+  exports n'en sont pas plus lents (même passage, durées sensibles à la
+  charge : 1,6 à 2,0 s avec le réglage, 1,9 à 6,5 s sans).
+  `MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_` et `MALLOC_TRIM_THRESHOLD_`,
+  s'ils sont dans l'environnement du serveur,
+  l'emportent sur ces valeurs. Le pic pendant un export (+18 Mo, non
+  décomposé dans ce passage) est rendu à la fin.
+- **Après démarrage ≤ 70 Mo : NON atteint** (79,7 Mo sur SQLite ;
+  `cdpl-gestion serve` 80,9 Mo au lieu de 82,9 ; 93 Mo sur PostgreSQL avec
+  psycopg). Gagné : le dialecte PostgreSQL de SQLAlchemy n'est plus chargé sur
+  SQLite (2,3 Mo) : la condition PostgreSQL de l'index partiel
+  `ix_meeting_without_minutes` est donnée quand le moteur est PostgreSQL
+  (`app.models.base.partial_index`, `use_dialect`), la requête `tsquery` de la
+  recherche est dans `app/search/tsquery.py`, importé là où une recherche
+  PostgreSQL est construite, et l'« upsert » du tampon open data importe son
+  dialecte là où il sert. Ce qui reste (tracemalloc par module, taille de
+  chaque exécution de module sans ses imports ; `/proc/self/smaps`) :
+  - bibliothèques : SQLAlchemy 13 Mo de tas Python, plus asyncio et ssl
+    qu'il importe toujours (2,3 Mo, et libcrypto 3,5 Mo partagés), Werkzeug, Flask, click (et pdb par
+    `flask_login` → `flask.testing` → `click.testing`), Jinja, WTForms, Babel ;
+    Pillow, importé par Flask-Admin (`flask_admin.form.upload`), 2,8 Mo ;
+  - l'application : 10,6 Mo de tas Python, dont la configuration des
+    correspondances des modèles 3,4 Mo, les tables et modèles 3,7 Mo, les vues
+    d'administration 1 Mo et ce que Flask-Admin en déduit au démarrage
+    (colonnes, filtres, formulaires) 1,4 Mo ;
+    tous les services réunis (exports, plans, réunions, courriel, open data,
+    RGPD, recherche, historique, commandes) ne font que 2,2 Mo, dont 1 Mo au
+    plus sert seulement à des pages ou commandes rares (import de fichiers et
+    `xml.etree`, paquet open data, RGPD, commandes et jeu de démonstration) ;
+    les différer tous demanderait de rendre les commandes paresseuses (le
+    choix des types d'import de `import-data` est lu à leur définition) pour
+    environ 1 Mo : non fait.
+  - Python lancé avec `-OO` (`PYTHONOPTIMIZE=2` dans l'environnement du
+    serveur) démarre à 76,2 Mo : les docstrings ne sont pas chargées. Non
+    retenu par défaut : l'aide des commandes `cdpl-gestion` est faite de
+    leurs docstrings.
+  Même avec tout cela (Pillow écarté de Flask-Admin, services différés,
+  `-OO`) le serveur resterait vers 72 Mo : 70 Mo demanderait de retirer une
+  bibliothèque de base.
+- `tests/test_memory.py` vérifie en plus qu'un processus SQLite neuf
+  (`create_app` et une première page) ne charge pas
+  `sqlalchemy.dialects.postgresql`, que la condition de l'index partiel est
+  bien dans le DDL PostgreSQL, que `ready_to_serve` fixe les seuils et que,
+  seuils fixés, 40 Mo de blocs de 400 Kio libérés sous un bloc encore utilisé
+  sont rendus au système (gardés sans le réglage).
 """
 
 

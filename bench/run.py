@@ -78,6 +78,34 @@ def run_concurrent_part(kind: str, quick: bool, url: str | None) -> dict:
     return result
 
 
+def run_memory_part(kind: str, quick: bool, url: str | None) -> dict:
+    """Only the memory figures, in results-<db>-memory.json (report untouched)."""
+    url = dataset.database_url(kind, url, quick)
+    dataset.ensure(url, quick=quick)
+    load_before = os.getloadavg()
+    memory = run_memory(url, server_env(url))
+    start = memory["after_start_mb"]
+    after = max(e["rss_mb"] for e in memory["exports"])
+    peak = max(e["peak_mb"] for e in memory["exports"])
+    result = {
+        "db": kind,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load": {"before": load_before, "after": os.getloadavg()},
+        "machine": machine(),
+        "memory": memory,
+        "after_exports_ratio": round(after / start, 2),
+        "peak_ratio": round(peak / start, 2),
+    }
+    print(
+        f"après démarrage {start} Mo ; après 6 exports {after} Mo "
+        f"({result['after_exports_ratio']}×) ; pic {peak} Mo ({result['peak_ratio']}×)"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    name = f"results-{kind}{'-quick' if quick else ''}-memory.json"
+    (OUT / name).write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return result
+
+
 def run(
     kind: str, quick: bool, rebuild: bool, url: str | None, only: str | None = None
 ) -> dict:
@@ -190,12 +218,21 @@ def main(argv: list[str] | None = None) -> None:
         help="only the concurrent clients and the memory figures (added to the "
         "existing result file)",
     )
+    parser.add_argument(
+        "--only-memory",
+        action="store_true",
+        help="only the memory figures (server start-up, 6 exports of the "
+        "attendance list; results-<db>-memory.json, report untouched)",
+    )
     args = parser.parse_args(argv)
     if args.priority:
         try:
             os.setpriority(os.PRIO_PROCESS, 0, -10)  # inherited by the server
         except PermissionError:
             print("--priority : droits insuffisants, priorité normale.")
+    if args.only_memory:
+        run_memory_part(args.db, args.quick, args.url)
+        return
     if not args.only_concurrency:
         run(args.db, args.quick, args.rebuild, args.url, args.only)
     if not args.only:

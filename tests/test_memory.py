@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 import textwrap
 
-from app import perf
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
+
+from app import create_app, perf
+from app.extensions import db
+from app.models.base import partial_index, use_dialect
+from app.models.meetings import WITHOUT_MINUTES_SQL
 from tests.conftest import base_config
 
 #: Libraries that a started server must not hold until a request needs them
@@ -38,6 +47,10 @@ HEAVY_MODULES = (
     "smtplib",
 )
 
+#: Modules an SQLite process must not load: SQLAlchemy's PostgreSQL dialect
+#: (~2.3 MB; its types and its ``postgresql_where`` index argument loaded it).
+POSTGRESQL_ONLY = ("sqlalchemy.dialects.postgresql",)
+
 #: Run in a fresh interpreter: build the app as a server does, serve a first
 #: request, print which heavy modules are loaded.
 _START_AND_SERVE = textwrap.dedent(
@@ -50,6 +63,7 @@ _START_AND_SERVE = textwrap.dedent(
     loaded = sorted(
         {name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv[2]))
     )
+    loaded += sorted(set(sys.modules) & set(json.loads(sys.argv[3])))
     print(json.dumps({"status": status, "loaded": loaded}))
     """
 )
@@ -60,9 +74,10 @@ def test_start_up_and_first_request_load_no_heavy_library(app, tmp_dir):
     page: none of the heavy libraries above is imported (not a timing test:
     it reads ``sys.modules`` of a fresh process)."""
     config = base_config(tmp_dir)  # the suite's database, migrated by ``app``
+    sqlite = config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     result = subprocess.run(
         [sys.executable, "-c", _START_AND_SERVE, json.dumps(config)]
-        + [json.dumps(HEAVY_MODULES)],
+        + [json.dumps(HEAVY_MODULES), json.dumps(POSTGRESQL_ONLY if sqlite else [])],
         capture_output=True,
         text=True,
         timeout=120,
@@ -73,6 +88,48 @@ def test_start_up_and_first_request_load_no_heavy_library(app, tmp_dir):
     assert outcome["loaded"] == [], (
         f"chargés au démarrage : {outcome['loaded']} (importez-les là où ils servent)"
     )
+
+
+def test_partial_index_condition_given_to_postgresql(tmp_dir):
+    """The dashboard's partial index keeps its condition on PostgreSQL, given
+    when the app's engine is PostgreSQL rather than when the model loads."""
+    from app.models import Meeting
+
+    index = next(
+        i for i in Meeting.__table__.indexes if i.name == "ix_meeting_without_minutes"
+    )
+    app = create_app(
+        base_config(
+            tmp_dir,
+            SQLALCHEMY_DATABASE_URI="postgresql://nobody:x@127.0.0.1:9/none",
+            AUTO_MIGRATE=False,
+        ),
+        migrate_database=False,
+    )  # no connection is made
+    with app.app_context():
+        dialect = db.engine.dialect
+    ddl = str(CreateIndex(index).compile(dialect=dialect))
+    assert dialect.name == "postgresql"
+    assert ddl.endswith(f"(starts_at) WHERE {WITHOUT_MINUTES_SQL}"), ddl
+    sqlite_ddl = str(CreateIndex(index).compile(dialect=sqlite.dialect()))
+    assert sqlite_ddl.endswith(f"(starts_at) WHERE {WITHOUT_MINUTES_SQL}"), sqlite_ddl
+
+
+def test_use_dialect_gives_postgresql_every_partial_index():
+    metadata = sa.MetaData()
+    index = partial_index("uq_t_one_open", "lane", unique=True, where="open = 1")
+    sa.Table(
+        "t",
+        metadata,
+        sa.Column("lane", sa.Integer),
+        sa.Column("open", sa.Integer),
+        index,
+    )
+    use_dialect(metadata, "sqlite")  # nothing to give
+    assert not index.dialect_options["postgresql"]["where"]
+    use_dialect(metadata, "postgresql")
+    ddl = str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+    assert ddl == "CREATE UNIQUE INDEX uq_t_one_open ON t (lane) WHERE open = 1", ddl
 
 
 def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():
@@ -88,6 +145,54 @@ def test_allocator_pools_capped_on_glibc(monkeypatch):
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     libc = perf._c_library()
     assert perf.limit_malloc_arenas() is bool(libc and hasattr(libc, "mallopt"))
+
+
+#: Run in a fresh interpreter (argv[1] "1": thresholds fixed): after a large
+#: block is freed, 40 MB of 400 KiB blocks are freed under one still in use;
+#: print how many MB the process kept.
+_FREE_LARGE_BLOCKS = textwrap.dedent(
+    """
+    import sys
+    from app import perf
+    def rss_mb():
+        with open("/proc/self/status") as fh:
+            line = next(x for x in fh if x.startswith("VmRSS:"))
+        return int(line.split()[1]) // 1024
+    if sys.argv[1] == "1":
+        assert perf.fix_malloc_thresholds()
+    big = bytearray(4 << 20)
+    del big  # a large block freed: glibc raises its thresholds unless fixed
+    before = rss_mb()
+    blocks = [bytearray(400 << 10) for _ in range(100)]
+    keep = bytearray(400 << 10)  # above them: the pool's top stays in use
+    del blocks
+    print(rss_mb() - before)
+    """
+)
+
+
+def _kept_mb(fixed: bool) -> int:
+    result = subprocess.run(
+        [sys.executable, "-c", _FREE_LARGE_BLOCKS, "1" if fixed else "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+    )
+    return int(result.stdout.strip())
+
+
+@pytest.mark.skipif(
+    not hasattr(perf._c_library(), "mallopt")
+    or not os.path.exists("/proc/self/status"),
+    reason="glibc's mallopt and /proc only",
+)
+def test_large_blocks_freed_go_back_to_the_system_with_fixed_thresholds():
+    """What kept ~15 MB after every other export: freed large blocks stayed in
+    the allocator's pool once glibc had raised its thresholds."""
+    assert _kept_mb(fixed=False) >= 20  # glibc's default: the pool keeps them
+    assert _kept_mb(fixed=True) <= 5
 
 
 def test_release_memory_finds_the_c_allocator():
@@ -107,3 +212,12 @@ def test_exports_release_their_memory(admin_client, make_member, monkeypatch):
         response.get_data()
         response.close()
     assert len(calls) == 2
+
+
+def test_ready_to_serve_tunes_the_allocator(monkeypatch):
+    calls = []
+    monkeypatch.setattr(perf, "limit_malloc_arenas", lambda: calls.append("arenas"))
+    monkeypatch.setattr(perf, "fix_malloc_thresholds", lambda: calls.append("blocks"))
+    monkeypatch.setattr(perf, "freeze_startup_heap", lambda: calls.append("freeze"))
+    perf.ready_to_serve()
+    assert calls == ["arenas", "blocks", "freeze"]

@@ -14,6 +14,42 @@ from app.extensions import NAMING_CONVENTION, Base
 __all__ = ["NAMING_CONVENTION", "Base"]
 
 
+#: Key of ``Index.info``: the SQL condition of a partial index (see partial_index).
+PARTIAL_WHERE = "cdpl_where"
+
+
+def partial_index(
+    name: str, *columns: str, where: str, unique: bool = False
+) -> sa.Index:
+    """An index of the rows matching ``where``: SQL text, the same on both databases.
+
+    The condition is given to SQLite here and to PostgreSQL by
+    :func:`use_dialect` once the app's engine is known to be PostgreSQL: a
+    ``postgresql_where=`` argument here would load SQLAlchemy's PostgreSQL
+    dialect (~2.3 MB, to check the argument) in every process, SQLite ones
+    included. No migration is built from this (``where`` is not compared by
+    autogenerate): the migration writes both conditions itself.
+    """
+    return sa.Index(
+        name,
+        *columns,
+        unique=unique,
+        sqlite_where=sa.text(where),
+        info={PARTIAL_WHERE: where},
+    )
+
+
+def use_dialect(metadata: sa.MetaData, dialect_name: str) -> None:
+    """Give PostgreSQL the conditions of the partial indexes (see partial_index)."""
+    if dialect_name != "postgresql":
+        return
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            where = index.info.get(PARTIAL_WHERE)
+            if where is not None:
+                index.dialect_options["postgresql"]["where"] = sa.text(where)
+
+
 def utcnow() -> datetime:
     """Current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -15,6 +15,7 @@ from app.models.base import (
     TimestampMixin,
     UTCDateTime,
     enum_column,
+    partial_index,
     utcnow,
 )
 
@@ -157,11 +158,8 @@ class Meeting(TimestampMixin, db.Model):
         sa.Index("ix_meeting_kind", "kind"),
         # Only the meetings without minutes, by date: the dashboard's list
         # reads a few index entries instead of every meeting's text.
-        sa.Index(
-            "ix_meeting_without_minutes",
-            "starts_at",
-            sqlite_where=sa.text(WITHOUT_MINUTES_SQL),
-            postgresql_where=sa.text(WITHOUT_MINUTES_SQL),
+        partial_index(
+            "ix_meeting_without_minutes", "starts_at", where=WITHOUT_MINUTES_SQL
         ),
         sa.Index("ix_meeting_public", "public"),
     )

@@ -26,7 +26,7 @@ from itertools import chain
 import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from app.db import BULK_WRITTEN
 from app.extensions import db
@@ -113,7 +113,14 @@ def renew_stamp(session=None) -> str:
     values = {"id": 1, "stamp": stamp, "changed_at": utcnow()}
     table = OpendataState.__table__
     dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    if dialect == "postgresql":
+        # Imported here: at the top it would load SQLAlchemy's PostgreSQL
+        # dialect (~2.3 MB) in every process, SQLite ones included.
+        from sqlalchemy.dialects import postgresql
+
+        insert = postgresql.insert(table)
+    else:
+        insert = sqlite.insert(table)
     session.execute(
         insert.values(**values).on_conflict_do_update(
             index_elements=[table.c.id],

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
 from sqlalchemy.orm import joinedload
 
 from app.models.search import SearchEntry
@@ -36,7 +35,6 @@ RANK_LIMIT = 1000
 EXTRACT_CHARS = 160
 
 _FTS = sa.table("search_fts", sa.column("rowid", sa.Integer))
-_VECTOR = sa.literal_column("search_entry.vector", TSVECTOR)
 
 
 def _dialect(session) -> str:
@@ -61,60 +59,16 @@ def _fts5_match(query: Query):
     )
 
 
-# ----- PostgreSQL: a tsquery
-def _config(name: str):
-    return sa.literal_column(f"'{name}'", REGCONFIG)
-
-
-def _tsq(func: str, config: str, text: str):
-    return getattr(sa.func, func)(
-        _config(config), sa.literal(text, sa.Text), type_=TSQUERY
-    )
-
-
-def _or(a, b):
-    return a.op("||", return_type=TSQUERY)(b)
-
-
-def _and(a, b):
-    return a.op("&&", return_type=TSQUERY)(b)
-
-
-def tsquery(query: Query):
-    """Every word (French forms or whole-word prefix), number and phrase, ANDed.
-
-    A word is quoted inside the tsquery text: letters and digits only, it
-    cannot close the quote, and a word PostgreSQL splits becomes a phrase.
-    """
-    parts = []
-    for word in query.words:
-        if is_number(word):
-            parts.append(_tsq("to_tsquery", "cdpl_simple", f"'{word}'"))
-        else:
-            parts.append(
-                _or(
-                    _tsq("to_tsquery", "cdpl_french", f"'{word}'"),
-                    _tsq("to_tsquery", "cdpl_simple", f"'{word}':*"),
-                )
-            )
-    for phrase in query.phrases:
-        parts.append(_tsq("phraseto_tsquery", "cdpl_simple", " ".join(phrase)))
-    result = parts[0]
-    for part in parts[1:]:
-        result = _and(result, part)
-    return result
-
-
-def _pg_match(query: Query):
-    return _VECTOR.op("@@", return_type=sa.Boolean)(tsquery(query))
-
-
 # ----- shared
 def entry_ids(session, query: Query):
     """``search_entry.id`` of the entries matching ``query`` (a subquery)."""
     if _dialect(session) == "sqlite":
         return sa.select(_FTS.c.rowid).where(_fts5_match(query))
-    return sa.select(ENTRY.c.id).where(_pg_match(query))
+    # Imported here, as below: its types load SQLAlchemy's PostgreSQL dialect
+    # (~2.3 MB), which an SQLite process never needs.
+    from app.search import tsquery
+
+    return sa.select(ENTRY.c.id).where(tsquery.matches(query))
 
 
 def record_ids(session, query: Query, record_type: str):
@@ -123,7 +77,9 @@ def record_ids(session, query: Query, record_type: str):
     stmt = sa.select(ENTRY.c.record_id).where(ENTRY.c.record_type == record_type)
     if _dialect(session) == "sqlite":
         return stmt.where(ENTRY.c.id.in_(entry_ids(session, query)))
-    return stmt.where(_pg_match(query))
+    from app.search import tsquery  # PostgreSQL only (see entry_ids)
+
+    return stmt.where(tsquery.matches(query))
 
 
 def typed_record_ids(session, query: Query, record_types: list[str]):
@@ -167,7 +123,9 @@ def _matching(session, query: Query):
     """The condition on ``search_entry`` rows matching ``query``."""
     if _dialect(session) == "sqlite":
         return ENTRY.c.id.in_(entry_ids(session, query))
-    return _pg_match(query)
+    from app.search import tsquery  # PostgreSQL only (see entry_ids)
+
+    return tsquery.matches(query)
 
 
 def _counts(session, query: Query, types: list[str]) -> dict[str, int]:
@@ -202,9 +160,11 @@ def _ranked(session, query: Query, types: list[str], per_type: int):
             .where(_fts5_match(query), ENTRY.c.record_type.in_(types))
         )
     else:
-        score = -sa.func.ts_rank(_VECTOR, tsquery(query))
+        from app.search import tsquery  # PostgreSQL only (see entry_ids)
+
+        score = -tsquery.rank(query)
         scored = sa.select(*columns, score.label("score")).where(
-            _pg_match(query), ENTRY.c.record_type.in_(types)
+            tsquery.matches(query), ENTRY.c.record_type.in_(types)
         )
     scored = scored.subquery()
     ranked = sa.select(
