@@ -8,7 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.models.base import (
+    LabelledEnum,
+    UTCDateTime,
+    enum_column,
+    partial_index,
+    utcnow,
+)
 
 
 class JobState(LabelledEnum):
@@ -91,12 +97,11 @@ class Job(db.Model):
         sa.Index("ix_job_created_at", "created_at"),
         # The database itself keeps one running job per lane, whatever the
         # number of processes: a second claim fails on this index.
-        sa.Index(
+        partial_index(
             "uq_job_one_running_per_lane",
             "lane",
             unique=True,
-            sqlite_where=sa.text("state = 'running'"),
-            postgresql_where=sa.text("state = 'running'"),
+            where="state = 'running'",
         ),
     )
 

@@ -91,7 +91,9 @@ def typed_record_ids(session, query: Query, record_types: list[str]):
     )
     if _dialect(session) == "sqlite":
         return stmt.where(ENTRY.c.id.in_(entry_ids(session, query)))
-    return stmt.where(_pg_match(query))
+    from app.search import tsquery  # PostgreSQL only (see entry_ids)
+
+    return stmt.where(tsquery.matches(query))
 
 
 @dataclass
