@@ -26,7 +26,6 @@ import sqlalchemy as sa
 from flask import flash, g, has_request_context, request
 from flask_admin.contrib.sqla import tools
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from sqlalchemy.dialects import postgresql
 
 from app.admin.pickers import FastAjaxModelLoader
 from app.search import parse, record_ids, typed_record_ids
@@ -64,9 +63,7 @@ def key_in(session, column, keys: list, walk: bool = False):
             column = column + 0
         return column.in_(sa.select(sa.literal_column("value")).select_from(values))
     if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(
-            sa.bindparam(None, keys, postgresql.ARRAY(column.type))
-        )
+        return column == sa.any_(sa.bindparam(None, keys, sa.ARRAY(column.type)))
     return column.in_(keys)
 
 
