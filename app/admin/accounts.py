@@ -9,6 +9,7 @@ from wtforms import PasswordField, validators
 
 from app.admin.base import SecuredModelView
 from app.admin.fields import add_error, email_validator
+from app.admin.journal import AdminLogView
 from app.auth import events
 from app.auth.passwords import hash_password, password_problems
 from app.auth.sessions import end_other_sessions
@@ -145,16 +146,9 @@ class AccountView(SecuredModelView):
         return super().delete_model(model)
 
 
-class SecurityLogView(SecuredModelView):
+class SecurityLogView(AdminLogView):
     """The security log, read-only, for administrators (logins, refusals…)."""
 
-    read_role = Role.admin
-    write_role = Role.admin
-    export_role = Role.admin
-    can_create = False
-    can_edit = False
-    can_delete = False
-    can_view_details = False
     column_list = ["at", "kind", "email", "ip", "detail"]
     column_filters = ["kind", "email", "ip", "at"]
     column_searchable_list = ["email", "ip", "detail"]

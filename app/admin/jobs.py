@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, redirect, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
-from app.admin.base import SecuredModelView
+from app.admin.journal import AdminLogView
 from app.auth.access import MAX_ID, AccessMixin
 from app.exports import pending
 from app.exports.jobs import ANALYSE, CONFIRM, DUMP
@@ -157,16 +157,9 @@ def _payload(job: Job) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-class JobListView(SecuredModelView):
+class JobListView(AdminLogView):
     """Every long job (imports, dumps), read-only, for administrators."""
 
-    read_role = Role.admin
-    write_role = Role.admin
-    export_role = Role.admin
-    can_create = False
-    can_edit = False
-    can_delete = False
-    can_view_details = False
     column_list = [
         "created_at",
         "kind",

@@ -15,6 +15,19 @@ from app.models.history import ChangeLog
 from app.timezone import paris_time
 
 
+class AdminLogView(SecuredModelView):
+    """A log the tool keeps itself (changes, security events, jobs): read by
+    administrators only, never written through its screen."""
+
+    read_role = Role.admin
+    write_role = Role.admin
+    export_role = Role.admin
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = False
+
+
 def record_type_choices() -> list[tuple[str, str]]:
     choices = [
         (m.class_.__tablename__, getattr(m.class_, "__label__", m.class_.__name__))
@@ -53,16 +66,9 @@ def _when(view, context, model, name) -> str:
 ADMIN_ROLES = {"admin", "administrator", "administrateur"}
 
 
-class JournalView(SecuredModelView):
+class JournalView(AdminLogView):
     """Read-only; administrators only."""
 
-    read_role = Role.admin
-    write_role = Role.admin
-    export_role = Role.admin
-    can_create = False
-    can_edit = False
-    can_delete = False
-    can_view_details = False
     can_export = False
     column_list = [
         "changed_at",

@@ -41,16 +41,21 @@ def _table_path(token: str) -> Path | None:
     return pending_dir() / f"{token}.table"
 
 
-def save_table(token: str, table: Table) -> None:
-    """Keep the table as read at upload (the review page reads it, not the file)."""
-    path = _table_path(token)
+def _write_private(path: Path | None, text: str) -> None:
+    """Write ``text`` readable by this account only, whole or not at all (a
+    reader never sees half a file)."""
     if path is None:
         raise ValueError("bad token")
-    tmp = path.with_suffix(".tabletmp")
+    tmp = path.with_suffix(path.suffix + "tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(table_to_json(table))
+        fh.write(text)
     os.replace(tmp, path)
+
+
+def save_table(token: str, table: Table) -> None:
+    """Keep the table as read at upload (the review page reads it, not the file)."""
+    _write_private(_table_path(token), table_to_json(table))
 
 
 def load_table(token: str) -> Table | None:
@@ -69,14 +74,7 @@ def _preview_path(token: str) -> Path | None:
 
 def save_preview(token: str, preview: Preview) -> None:
     """Keep the analysis's summary for the review page (written by the job)."""
-    path = _preview_path(token)
-    if path is None:
-        raise ValueError("bad token")
-    tmp = path.with_suffix(".previewtmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(preview.to_json())
-    os.replace(tmp, path)
+    _write_private(_preview_path(token), preview.to_json())
 
 
 def load_preview(token: str) -> Preview | None:
