@@ -643,59 +643,56 @@ def search_section(res: dict) -> list[str]:
 
 
 WHY_21 = """
-## Issue 21 : cibles manquées et pourquoi
+## Issue 21 : les cibles, mesurées au repos (2026-12-02)
 
-- **Une machine partagée et saturée.** Les cibles de l'issue ont été posées sur
-  une machine au repos ; ces passages ont tourné pendant que d'autres travaux
-  occupaient les 2 cœurs (charge moyenne 11 à 16, voir chaque section ; la
-  boucle brute `sqlite3` + `csv` y prend plus de 5 s contre 1,0 s au repos).
-  Les temps d'horloge en sont multipliés d'autant ; le temps CPU serveur par
-  requête, donné à chaque ligne, l'est beaucoup moins. Les cibles en
-  millisecondes (p99 des lecteurs concurrents, médiane du tableau de bord,
-  listes face à Django) sont donc à remesurer au repos ; elles sont marquées
-  **NON** ici telles que mesurées.
-- **2 processus ≥ 1,5× un seul** : un second processus ne sert plus que s'il
-  trouve un cœur libre. Le verrou ne le bride plus (les lectures ne prennent
-  plus le verrou d'écriture, 0 « database is locked », 0 écriture perdue),
-  mais quand les deux cœurs sont déjà pris par d'autres travaux il ne fait que
-  partager le même temps CPU. Non atteint sur cette machine ; la comparaison
-  `BEGIN IMMEDIATE` / `BEGIN` en tours alternés montre ce que le changement de
-  transaction apporte à charge égale.
-- **Mémoire après démarrage ≤ 70 Mo** : non atteint (90 Mo sur SQLite, 101 Mo
-  sur PostgreSQL, dont le pilote psycopg ; 93 Mo avant que icalendar ne soit
-  chargé seulement par le premier agenda servi). Mesuré en
-  important chaque bibliothèque seule : Python, Flask, SQLAlchemy et
-  Flask-Admin font déjà environ 55 Mo ; Flask-Migrate, Alembic et Mako 11 Mo
-  (chargés seulement quand la base est en retard depuis le second passage,
-  ci-dessous) ; odfpy 2 Mo (chargé par
-  l'écran du compte rendu) ; le reste est le code de l'application (modèles,
-  vues). zxcvbn et openpyxl n'étaient déjà chargés que là où ils servent.
-- **Mémoire après 6 exports ≤ 1,3×** : atteint sur SQLite (1,28×), pas sur
-  PostgreSQL (1,40×). Chaque fil de waitress avait sa propre réserve de
-  l'allocateur C et gardait la mémoire de son dernier gros export : +25 Mo par
-  export jusqu'au 4ᵉ (4 fils), 93 → 204 Mo sur SQLite. `malloc_trim` après
-  chaque export (171 Mo) puis deux réserves au plus (`mallopt(M_ARENA_MAX, 2)`
-  au démarrage du serveur) ramènent le pic à 116 Mo. Sur PostgreSQL (pilote
-  psycopg, curseur côté serveur), la croissance restante n'a pas été analysée.
-- **Tableau de bord ≤ 30 ms** : ses requêtes SQL passent par des index (réunions
-  sans compte rendu : index partiel `ix_meeting_without_minutes` ; actions
-  « dès que possible » ouvertes : `ix_action_asap_status`, comptées sur
-  l'index seul, 73 ms → 0,3 ms) et chaque liste est bornée à 10 ou 20 lignes ;
-  sur PostgreSQL, sa requête la plus lente prend 6 ms. Le reste est le rendu
-  et l'attente d'un cœur : 26,5 ms de CPU serveur sur SQLite, mais une médiane
-  d'horloge au-dessus de la cible sur cette machine chargée.
-- **8 lecteurs concurrents, p99 ≤ 0,7 s** : atteint par un processus sur
-  SQLite (liste 604 ms, fiche 335 ms) au dernier passage, pas à 2 processus
-  sous la même charge ; à charge égale, les lectures en `BEGIN` gardent un p99
-  de 1,5 à 1,6 s contre 4,3 à 6,3 s en `BEGIN IMMEDIATE` (tableau ci-dessus).
-- **Listes ≤ 0,5× l'admin Django** : non fait dans ce passage ; le travail par
-  ligne (mise en forme, échappement, `url_for`, boutons) n'a pas été repris.
-- **p99 d'un client ≤ 2× la médiane** : le tas du démarrage est désormais sorti
-  du ramasse-miettes (`gc.freeze()` dans `wsgi.py`, `serve` et le serveur du
-  banc) : une collecte complète parcourait ~150 000 objets (environ 90 ms au
-  repos selon l'issue, 0,8 s sur cette machine chargée ; 0 ms une fois gelés).
-  Sur 20 requêtes, le p99 est la plus lente : sur une machine à charge 11 à 16
-  c'est surtout l'attente d'un cœur, d'où des listes encore au-delà de 2×.
+`python -m bench.run --db sqlite|postgresql --priority --no-doc`, le
+2026-12-02 entre 01:09 et 01:28 UTC, seul sur la machine (aucune autre session
+de travail ; charge 0,0 à 1,0 au départ, 1,0 à 2,5 à la fin des clients
+concurrents) : les sections « SQLite » et « PostgreSQL » ci-dessus donnent le
+détail. PostgreSQL a tourné deux fois ; la section donne le second passage
+(le premier : tableau de bord 46,2 ms, lecteurs de la fiche p99 834 ms à un
+processus, 2 processus 2,19×).
+
+| Cible | SQLite | PostgreSQL |
+|---|---|---|
+| 8 lecteurs, p99 ≤ 0,7 s, sans erreur (posée pour SQLite) | **atteinte** : liste 176 ms, fiche 216 ms (1 processus) ; 147 / 158 ms (2) | liste 353 ms, fiche 424 ms (1) ; 239 / 296 ms (2) |
+| 2 processus ≥ 1,5× un seul (liste) | **atteinte** : 67,3 → 124,0 req/s (1,84×) | **atteinte** : 35,3 → 56,0 req/s (1,59×) |
+| Lectures et écritures mêlées : 0 perdue, 0 « database is locked » | **atteinte** (206/206 et 284/284 écritures retrouvées) | **atteinte** (160/160, 178/178) |
+| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 | non : 90 sur 106 |
+| Mémoire après démarrage ≤ 70 Mo | non : 80 Mo | non : 94 Mo |
+| Après 6 exports de 400 000 présences ≤ 1,3× | **atteinte** : 95,5 Mo (1,19×) | **atteinte** : 105,6 Mo (1,13×) |
+| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms | non dans le passage complet (35,1 et 46,2 ms) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) |
+| Première page ≤ 0,5× l'admin Django (44 / 52 ms) | **atteinte** : membres 15,2 ms (0,35×), présences 15,0 ms (0,29×) | **atteinte** : 19,3 ms (0,44×), 13,9 ms (0,27×) |
+
+Ce qui a changé depuis les passages précédents (mesurés à charge 11 à 16) :
+la machine au repos d'abord ; la liste « Indicateurs hors trajectoire » du
+tableau de bord (issue 16) calculait à chaque visite la trajectoire des 2 000
+indicateurs par une requête à fenêtre qui trie les 100 000 mesures, avec les
+indicateurs en objets ORM (0,29 s de CPU) : elle lit maintenant des lignes
+simples (première et dernière mesure par l'index unique) et chaque processus
+garde la réponse, par jour et par empreinte des données (`opendata_state`,
+renouvelée par tout `commit` qui écrit un indicateur ou une mesure, imports
+compris) ; les seuils de l'allocateur C fixés (troisième passage, ci-dessous).
+
+Pourquoi les cibles manquées :
+- **p99 d'un client** : sur 20 requêtes, le p99 est la plus lente. Les listes
+  manquées ont des médianes de 4 à 37 ms et une requête de 9 à 120 ms. Sur
+  PostgreSQL ce sont presque les mêmes listes d'un passage à l'autre
+  (premières pages des réunions, présences, documents, amendements,
+  indicateurs) : une pause qui revient, et non le hasard de la machine ; sur
+  SQLite, 12 listes sur 100. Ce n'est plus la collecte complète du tas de
+  démarrage (gelé par `gc.freeze()`, ~150 000 objets) ; la cause (collecte des
+  objets créés depuis, pages relues par la base) n'a pas été établie dans ce
+  passage.
+- **Mémoire après démarrage** : voir le troisième passage ci-dessous (les
+  bibliothèques de base, SQLAlchemy, Flask-Admin et Pillow qu'il importe
+  toujours, font l'essentiel ; 70 Mo demanderait d'en retirer une).
+- **Tableau de bord sur PostgreSQL** : 25,2 ms seul, 18,5 ms de CPU ; 35 à
+  46 ms quand il est mesuré après les 100 pages de listes du passage complet,
+  avec les mêmes 19 requêtes. Non élucidé.
+- **Fiche d'un membre sur PostgreSQL** : 37 à 56 ms de CPU par requête contre
+  21 ms sur SQLite (ses listes de fiches liées) ; la cible des 8 lecteurs est
+  posée pour SQLite, tenue aussi au second passage sur PostgreSQL.
 
 ## Issue 21, second passage : mémoire au démarrage et travail par ligne des listes
 
