@@ -681,9 +681,13 @@ Pourquoi les cibles manquées :
   (premières pages des réunions, présences, documents, amendements,
   indicateurs) : une pause qui revient, et non le hasard de la machine ; sur
   SQLite, 12 listes sur 100. Ce n'est plus la collecte complète du tas de
-  démarrage (gelé par `gc.freeze()`, ~150 000 objets) ; la cause (collecte des
-  objets créés depuis, pages relues par la base) n'a pas été établie dans ce
-  passage.
+  démarrage (gelé par `gc.freeze()`, ~150 000 objets), mais celle des objets
+  gardés depuis (caches de requêtes compilées, gabarits, sessions) : mesurée
+  dans le processus avec `gc.callbacks` sur PostgreSQL, 60 requêtes par liste,
+  une collecte de génération 2 de 11 à 24 ms tombe sur une requête sur 60
+  environ (amendements : médiane 26,7 ms, la plus lente 48,5 ms). Prochaine
+  étape, non faite : geler une seconde fois après les premières requêtes
+  (caches chauds), ou relever le seuil de la génération 2.
 - **Mémoire après démarrage** : voir le troisième passage ci-dessous (les
   bibliothèques de base, SQLAlchemy, Flask-Admin et Pillow qu'il importe
   toujours, font l'essentiel ; 70 Mo demanderait d'en retirer une).
