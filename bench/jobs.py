@@ -22,21 +22,13 @@ import tempfile
 import time
 
 from app import create_app
-from app.auth.passwords import hash_password
-from app.extensions import db
-from app.models.accounts import Role, User
+from app.models.accounts import Role
+from bench.server import staff_client
 
-PASSWORD = "une phrase de passe assez longue 2026"
 JOB_PAGE = re.compile(r"/admin/jobs/\d+/$")
 MAPPING = re.compile(
     r'name="col-(\d+)".*?(?:<option value="([a-z_]+)" selected>|</select>)', re.S
 )
-
-
-def _client(app, email: str):
-    client = app.test_client()
-    client.post("/connexion", data={"email": email, "password": PASSWORD})
-    return client
 
 
 def _follow(editor, reader, response, label: str):
@@ -76,21 +68,8 @@ def main(argv: list[str] | None = None) -> None:
             "SETUP_TOKEN_PATH": f"{tmp}/setup_token",
         }
     )
-    with app.app_context():
-        for email, role in (
-            ("ed@example.org", Role.editor),
-            ("rd@example.org", Role.reader),
-        ):
-            db.session.add(
-                User(
-                    email=email,
-                    role=role,
-                    active=True,
-                    password_hash=hash_password(PASSWORD),
-                )
-            )
-        db.session.commit()
-    editor, reader = _client(app, "ed@example.org"), _client(app, "rd@example.org")
+    editor = staff_client(app, "ed@example.org", Role.editor)
+    reader = staff_client(app, "rd@example.org", Role.reader)
     body = "Prénom;Nom;Courriel\n" + "".join(
         f"P{i};N{i};m{i}@exemple.fr\n" for i in range(args.rows)
     )
