@@ -5,6 +5,7 @@ need are not loaded at start-up."""
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 import subprocess
@@ -141,6 +142,49 @@ def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():
         gc.unfreeze()
 
 
+def test_serving_process_freezes_its_warm_heap_at_the_set_counts(app, monkeypatch):
+    monkeypatch.setattr(perf, "_serving", True)
+    monkeypatch.setattr(perf, "_served", itertools.count(1))
+    monkeypatch.setattr(perf, "WARM_FREEZES", frozenset({3}))
+    sessions_open = []
+    freeze = gc.freeze
+
+    def watched_freeze():
+        # The request's session must be gone: its objects freed, not frozen.
+        sessions_open.append(db.session.registry.has())
+        freeze()
+
+    monkeypatch.setattr(gc, "freeze", watched_freeze)
+    client = app.test_client()
+    gc.unfreeze()
+    try:
+        for _ in range(2):
+            assert client.get("/connexion").status_code == 200
+        assert gc.get_freeze_count() == 0
+        assert client.get("/connexion").status_code == 200
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # the modules, the app, the warmed caches
+        assert sessions_open == [False]
+        for _ in range(3):
+            client.get("/connexion")
+        # Only at the set counts (frozen objects still die by their reference count).
+        assert gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_warm_heap_left_alone_outside_a_server(app, monkeypatch):
+    monkeypatch.setattr(perf, "_served", itertools.count(1))
+    monkeypatch.setattr(perf, "WARM_FREEZES", frozenset({1, 2}))
+    gc.unfreeze()
+    try:
+        app.test_client().get("/connexion")
+        app.test_client().get("/connexion")
+        assert gc.get_freeze_count() == 0  # tests and commands: never
+    finally:
+        gc.unfreeze()
+
+
 def test_allocator_pools_capped_on_glibc(monkeypatch):
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     libc = perf._c_library()
@@ -215,9 +259,11 @@ def test_exports_release_their_memory(admin_client, make_member, monkeypatch):
 
 
 def test_ready_to_serve_tunes_the_allocator(monkeypatch):
+    monkeypatch.setattr(perf, "_serving", False)  # restored after the test
     calls = []
     monkeypatch.setattr(perf, "limit_malloc_arenas", lambda: calls.append("arenas"))
     monkeypatch.setattr(perf, "fix_malloc_thresholds", lambda: calls.append("blocks"))
     monkeypatch.setattr(perf, "freeze_startup_heap", lambda: calls.append("freeze"))
     perf.ready_to_serve()
     assert calls == ["arenas", "blocks", "freeze"]
+    assert perf._serving  # the warm heap is frozen from now on
