@@ -658,7 +658,7 @@ processus, 2 processus 2,19×).
 | 8 lecteurs, p99 ≤ 0,7 s, sans erreur (posée pour SQLite) | **atteinte** : liste 176 ms, fiche 216 ms (1 processus) ; 147 / 158 ms (2) | liste 353 ms, fiche 424 ms (1) ; 239 / 296 ms (2) |
 | 2 processus ≥ 1,5× un seul (liste) | **atteinte** : 67,3 → 124,0 req/s (1,84×) | **atteinte** : 35,3 → 56,0 req/s (1,59×) |
 | Lectures et écritures mêlées : 0 perdue, 0 « database is locked » | **atteinte** (206/206 et 284/284 écritures retrouvées) | **atteinte** (160/160, 178/178) |
-| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 | non : 90 sur 106 |
+| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 ; 95 sur 106 avec le tas chaud gelé (`bench.tail`, quatrième passage) | non : 90 sur 106 ; 96 et 101 sur 106 (quatrième passage) |
 | Mémoire après démarrage ≤ 70 Mo | non : 80 Mo | non : 94 Mo |
 | Après 6 exports de 400 000 présences ≤ 1,3× | **atteinte** : 95,5 Mo (1,19×) | **atteinte** : 105,6 Mo (1,13×) |
 | Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms | non dans le passage complet (35,1 et 46,2 ms) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) |
@@ -685,9 +685,10 @@ Pourquoi les cibles manquées :
   gardés depuis (caches de requêtes compilées, gabarits, sessions) : mesurée
   dans le processus avec `gc.callbacks` sur PostgreSQL, 60 requêtes par liste,
   une collecte de génération 2 de 11 à 24 ms tombe sur une requête sur 60
-  environ (amendements : médiane 26,7 ms, la plus lente 48,5 ms). Prochaine
-  étape, non faite : geler une seconde fois après les premières requêtes
-  (caches chauds), ou relever le seuil de la génération 2.
+  environ (amendements : médiane 26,7 ms, la plus lente 48,5 ms). Fait
+  depuis : le tas chaud gelé (quatrième passage ci-dessous), 11 listes
+  manquées sur 106 au lieu de 18 et 23 sur SQLite, 5 et 10 au lieu de 13 et
+  15 sur PostgreSQL.
 - **Mémoire après démarrage** : voir le troisième passage ci-dessous (les
   bibliothèques de base, SQLAlchemy, Flask-Admin et Pillow qu'il importe
   toujours, font l'essentiel ; 70 Mo demanderait d'en retirer une).
@@ -819,6 +820,60 @@ correctif désactivé, dans la même session.
   bien dans le DDL PostgreSQL, que `ready_to_serve` fixe les seuils et que,
   seuils fixés, 40 Mo de blocs de 400 Kio libérés sous un bloc encore utilisé
   sont rendus au système (gardés sans le réglage).
+
+## Issue 21, quatrième passage : la queue d'un client, le tas chaud gelé
+
+Mesuré le 2 décembre 2026 entre 03 h 05 et 03 h 25 UTC (charge 0,3 à 1,1),
+`python -m bench.tail --db sqlite|postgresql --priority`, deux passages par
+base : deux serveurs sur le même jeu 100×, l'un comme avant
+(`BENCH_NO_WARM_FREEZE=1` : seul le tas de démarrage gelé), l'autre avec le
+tas chaud gelé ; pour chacune des 106 listes de `bench.run` (premières pages,
+pages profondes, filtres, recherches, sélecteurs), 2 requêtes d'échauffement
+puis 20 à chaque serveur tour à tour (au second passage, chacun le premier un
+tour sur deux).
+
+| Listes dont le p99 dépasse 2× la médiane (sur 106) | avant | après |
+|---|---:|---:|
+| SQLite, 1ᵉʳ passage | 18 | **11** |
+| SQLite, 2ᵉ passage | 23 | **11** |
+| PostgreSQL, 1ᵉʳ passage | 13 | **5** |
+| PostgreSQL, 2ᵉ passage | 15 | **10** |
+
+Les médianes ne bougent pas (somme des médianes des 106 listes, SQLite, 2ᵉ
+passage : 2 859 ms avant, 2 740 ms après).
+
+- **Ce qui a changé** (`app/perf.py`, `freeze_warm_heap`) : un processus qui
+  sert (`ready_to_serve` : `wsgi.py`, `cdpl-gestion serve`, serveur du banc)
+  ramasse son tas et le gèle de nouveau à la fin de sa 100ᵉ, 300ᵉ, 1 000ᵉ,
+  3 000ᵉ et 10 000ᵉ requête, la session de la requête fermée d'abord. Les
+  premières requêtes remplissent des caches gardés toute la vie du processus
+  (requêtes SQL compilées, gabarits, données de langue de Babel, modules
+  importés là où ils servent : ~43 000 objets après les listes du banc) ;
+  laissés au collecteur, chaque collecte complète les parcourait de nouveau.
+  Dans le processus (client de test, 85 listes × 22 requêtes, durées des
+  collectes par `gc.callbacks`) : collectes de génération 2 de 16 ms en
+  médiane, jusqu'à 66 ms, une pour 75 requêtes environ ; après, 9 ms en
+  médiane, 16 ms au plus ; listes manquées 9 → 3.
+- **Pourquoi pas après chaque collecte** : essayé d'abord. Geler à la fin de
+  chaque collecte complète garde aussi ce que les requêtes en cours tenaient ;
+  mort plus tard dans un cycle, ce n'est jamais rendu : +32 Mo en 1 500
+  requêtes (mesuré), même en gelant entre deux requêtes. Cinq fois dans la
+  vie d'un processus, la mémoire ne bouge pas (99 Mo après les mêmes requêtes,
+  98 Mo sans).
+- **Pourquoi la cible reste manquée** : une collecte complète pendant une
+  requête coûte encore ~9 ms, soit les objets de la requête en cours et les
+  déchets cycliques des précédentes, environ 950 objets par page de liste.
+  Chaque objet chargé par SQLAlchemy forme un cycle avec la référence faible
+  qui le suit (`InstanceState._cleanup`), et les macros Jinja un autre avec
+  leur contexte ; vider les contextes Jinja après le rendu n'en retire que 6 %.
+  Sur une liste de médiane 6 à 15 ms, la requête sur vingt qui subit la
+  collecte dépasse 2×. Relever le seuil de la génération 2 espace les
+  collectes mais les allonge (33 à 95 ms, +14 Mo) ; relever celui de la
+  génération 0 (2 000, 5 000, 20 000) n'a rien gagné. Non retenus.
+- `tests/test_memory.py` : le tas est gelé à la requête prévue, pas avant ni
+  entre deux, la session de la requête déjà fermée ; rien hors d'un serveur
+  (tests, commandes) ; `ready_to_serve` l'active. Cassures essayées : plus de
+  gel, session non fermée (un test échoue chaque fois).
 """
 
 

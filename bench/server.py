@@ -35,6 +35,7 @@ import waitress
 
 from app import create_app
 from app import db as app_db
+from app import perf as app_perf
 from app.auth.passwords import hash_password
 from app.config import normalise_database_url
 from app.extensions import db
@@ -166,6 +167,10 @@ def _serve(url: str, migrate: bool, **where) -> None:
         # The behaviour before issue 21, for a side-by-side comparison
         # (bench/concurrency.py compare): every transaction takes the lock.
         app_db.request_only_reads = lambda: False
+    if os.environ.get("BENCH_NO_WARM_FREEZE"):
+        # Only the start-up heap frozen, as before, for a side-by-side
+        # comparison (bench/tail.py).
+        app_perf.WARM_FREEZES = frozenset()
     app = create_app(app_config(url, AUTO_MIGRATE=migrate))
     ready_to_serve()
     waitress.serve(
