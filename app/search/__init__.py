@@ -6,7 +6,8 @@
   transaction as the record, and the full rebuild (``cdpl-gestion reindex``);
 - ``engine``: the database-specific matching (SQLite FTS5, PostgreSQL full
   text), the global search and its extracts; list searches and pickers use
-  ``record_ids`` and ``typed_record_ids`` (``app.admin.search``);
+  ``record_ids``, ``typed_record_ids`` and ``entries_matching``
+  (``app.admin.search``);
 - ``labels``: a record found by the words of the label a picker shows.
 """
 
@@ -14,7 +15,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.search.engine import Results, record_ids, search, typed_record_ids
+from app.search.engine import (
+    Results,
+    entries_matching,
+    record_ids,
+    search,
+    typed_record_ids,
+)
 from app.search.indexer import install, rebuild
 from app.search.labels import label_condition
 from app.search.query import Query, parse
@@ -22,6 +29,7 @@ from app.search.query import Query, parse
 __all__ = [
     "Query",
     "Results",
+    "entries_matching",
     "init_search",
     "label_condition",
     "parse",
