@@ -166,6 +166,37 @@ def test_a_frequent_word_only_narrows_what_the_rarer_found(
     assert shown(admin_client, "/admin/meeting/?search=budget+accueil")[1] == []
 
 
+def test_frequent_words_found_in_no_related_record_are_matched_together(
+    meetings, admin_client, monkeypatch
+):
+    """Each word above the limit, none in a group's name: the meetings' own
+    entries matching both words at once ("du" and "vélo" are each in three
+    meetings, together in one)."""
+    monkeypatch.setattr(list_search, "SEARCH_PREFETCH_MAX", 1)
+    together = []
+    original = list_search.FastSearchMixin._own_only
+
+    def spy(self, *args):
+        select = original(self, *args)
+        together.append(select is not None)
+        return select
+
+    monkeypatch.setattr(list_search.FastSearchMixin, "_own_only", spy)
+    want = expected(meetings, lambda m: says(m, "du ") and says(m, "vélo"))
+    assert len(want) == 1
+    assert shown(admin_client, "/admin/meeting/?search=du+v%C3%A9lo") == (1, want)
+    assert together == [True]
+    # More own keys than are read ahead: the same, as a subquery.
+    monkeypatch.setattr(list_search, "OWN_WORDS_PREFETCH_MAX", 0)
+    assert shown(admin_client, "/admin/meeting/?search=du+v%C3%A9lo") == (1, want)
+    # "budget" is also a group's name: each word through every record.
+    together.clear()
+    want = expected(meetings, lambda m: says(m, "budget") and says(m, "vélo"))
+    count, rows = every_page(admin_client, "/admin/meeting/?search=budget+v%C3%A9lo")
+    assert (count, rows) == (3, want)
+    assert together and not any(together)
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="reads SQLite's query plan")
 def test_a_frequent_word_is_matched_once_not_once_per_entry(db, make_member):
     """FTS5 given the entries' ids as a rowid constraint runs the match once

@@ -6,7 +6,8 @@
   transaction as the record, and the full rebuild (``cdpl-gestion reindex``);
 - ``engine``: the database-specific matching (SQLite FTS5, PostgreSQL full
   text), the global search and its extracts; list searches and pickers use
-  ``record_ids``, ``typed_record_ids`` and ``entries_matching``
+  ``record_ids``, ``typed_record_ids``, ``entries_matching`` and
+  ``any_entry_matching``
   (``app.admin.search``);
 - ``labels``: a record found by the words of the label a picker shows.
 """
@@ -17,6 +18,7 @@ from flask import Flask
 
 from app.search.engine import (
     Results,
+    any_entry_matching,
     entries_matching,
     record_ids,
     search,
@@ -29,6 +31,7 @@ from app.search.query import Query, parse
 __all__ = [
     "Query",
     "Results",
+    "any_entry_matching",
     "entries_matching",
     "init_search",
     "label_condition",

@@ -119,6 +119,27 @@ def entries_matching(session, query: Query, within) -> set[int]:
     return set(session.execute(stmt).scalars())
 
 
+def any_entry_matching(session, query: Query, record_types: list[str]) -> bool:
+    """Whether an index entry of one of ``record_types`` matches ``query``.
+
+    On SQLite the match is read once and its rows tested against the
+    entries of those types (``rowid + 0``, see ``entries_matching``), rather
+    than each matching entry read to know its type.
+    """
+    of_types = sa.select(ENTRY.c.id).where(ENTRY.c.record_type.in_(record_types))
+    if _dialect(session) == "sqlite":
+        stmt = sa.select(_FTS.c.rowid).where(
+            _fts5_match(query), (_FTS.c.rowid + 0).in_(of_types)
+        )
+    else:
+        from app.search import tsquery  # PostgreSQL only (see entry_ids)
+
+        stmt = sa.select(ENTRY.c.id).where(
+            ENTRY.c.record_type.in_(record_types), tsquery.matches(query)
+        )
+    return session.execute(stmt.limit(1)).first() is not None
+
+
 @dataclass
 class Hit:
     record: object
