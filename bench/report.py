@@ -870,6 +870,17 @@ passage : 2 859 ms avant, 2 740 ms après).
   collecte dépasse 2×. Relever le seuil de la génération 2 espace les
   collectes mais les allonge (33 à 95 ms, +14 Mo) ; relever celui de la
   génération 0 (2 000, 5 000, 20 000) n'a rien gagné. Non retenus.
+- **Tableau de bord** (`app/meetings/dashboard.py`) : le responsable et le
+  groupe de chaque action, le groupe de chaque réunion, sont joints aux lignes
+  de leur liste (une requête au lieu de trois), et les totaux comptent la
+  table elle-même, pas une sous-requête de toutes ses colonnes : 19 → 12
+  requêtes sur PostgreSQL (13 sur SQLite). `bench.run --only "tableau de
+  bord"` : PostgreSQL 28,7 ms, SQLite 14,4 ms, sur la machine chargée de ce
+  matin (au repos avant : 25,2 ms). Dans le processus, sept tours alternés
+  avant / après sur PostgreSQL : 47 → 43 ms de médiane, 34 → 28 ms de CPU
+  (machine chargée). `test_dashboard_stays_small_with_thousands_of_open_actions`
+  borne maintenant le nombre de requêtes à 9 avec des responsables : il
+  échoue (11) avec l'ancien chargement.
 - `tests/test_memory.py` : le tas est gelé à la requête prévue, pas avant ni
   entre deux, la session de la requête déjà fermée ; rien hors d'un serveur
   (tests, commandes) ; `ready_to_serve` l'active. Cassures essayées : plus de
@@ -877,7 +888,24 @@ passage : 2 859 ms avant, 2 740 ms après).
 """
 
 
+#: Where the part of docs/performance.md that this module does not write
+#: begins: the import bench's blocks (``bench.imports``) and the notes written
+#: by hand after them, kept as they are when the rest is rebuilt.
+KEPT_FROM = "<!-- bench.imports:"
+
+
+def _kept_tail() -> str:
+    if not r.DOC.exists():
+        return ""
+    text = r.DOC.read_text(encoding="utf-8")
+    at = text.find(KEPT_FROM)
+    return text[at:].rstrip() if at >= 0 else ""
+
+
 def write_report() -> Path:
+    """Rebuild docs/performance.md from the JSON results, keeping its tail
+    (``KEPT_FROM``)."""
+    kept = _kept_tail()
     results = load_results()
     lines = [HEADER]
     for res in results:
@@ -890,6 +918,8 @@ def write_report() -> Path:
     lines.append(WHY)
     if any(res.get("concurrency") for res in results):
         lines.append(WHY_21)
+    if kept:
+        lines.append(kept)
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return r.DOC
