@@ -224,10 +224,10 @@ def test_query_count_header_only_when_enabled(app, tmp_dir, db, make_user):
 def test_search_through_related_records(
     app, admin_client, db, monkeypatch, prefetch_max
 ):
-    from app.admin import search
+    from app.admin import search_keys
     from app.models import Attendance, Member
 
-    monkeypatch.setattr(search, "SEARCH_PREFETCH_MAX", prefetch_max)
+    monkeypatch.setattr(search_keys, "SEARCH_PREFETCH_MAX", prefetch_max)
 
     factory = Factory()
     rows = {}

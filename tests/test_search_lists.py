@@ -1,7 +1,7 @@
 """List searches answered from the index's keys (issue 18, speed of list searches).
 
 The keys a search matches are read once and sent as one parameter
-(``app.admin.search.key_in``); an otherwise unfiltered search counts those
+(``app.admin.search_keys.key_in``); an otherwise unfiltered search counts those
 keys; a search with few matches reads its page in one query. Each shortcut
 must give the same rows, in the same order, with the same count, as the
 plain way (keys as subqueries, keys first then rows).
@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.admin import listing
+from app.admin import listing, search_keys
 from app.admin import search as list_search
-from app.admin.search import key_in
+from app.admin.search_keys import key_in
 from app.models import Meeting, Member, WorkingGroup
 from app.models.meetings import MeetingKind
 from app.models.search import SearchEntry
@@ -102,7 +102,7 @@ MODES = {
 
 def _mode(monkeypatch, mode: str) -> None:
     for name, value in MODES[mode].items():
-        module = listing if name == "FEW_ROWS" else list_search
+        module = listing if name == "FEW_ROWS" else search_keys
         monkeypatch.setattr(module, name, value)
 
 
@@ -148,7 +148,7 @@ def test_a_frequent_word_only_narrows_what_the_rarer_found(
     of 4: it is tested only on the entries of the 3 meetings "vélo" found,
     their own or their group's ("Vote des projets vélo" is in the "Budget
     participatif" group)."""
-    monkeypatch.setattr(list_search, "SEARCH_PREFETCH_MAX", 4)
+    monkeypatch.setattr(search_keys, "SEARCH_PREFETCH_MAX", 4)
     narrowed = []
     original = list_search.FastSearchMixin._narrow
 
@@ -172,7 +172,7 @@ def test_frequent_words_found_in_no_related_record_are_matched_together(
     """Each word above the limit, none in a group's name: the meetings' own
     entries matching both words at once ("du" and "vélo" are each in three
     meetings, together in one)."""
-    monkeypatch.setattr(list_search, "SEARCH_PREFETCH_MAX", 1)
+    monkeypatch.setattr(search_keys, "SEARCH_PREFETCH_MAX", 1)
     together = []
     original = list_search.FastSearchMixin._own_only
 
@@ -187,7 +187,7 @@ def test_frequent_words_found_in_no_related_record_are_matched_together(
     assert shown(admin_client, "/admin/meeting/?search=du+v%C3%A9lo") == (1, want)
     assert together == [True]
     # More own keys than are read ahead: the same, as a subquery.
-    monkeypatch.setattr(list_search, "OWN_WORDS_PREFETCH_MAX", 0)
+    monkeypatch.setattr(search_keys, "OWN_WORDS_PREFETCH_MAX", 0)
     assert shown(admin_client, "/admin/meeting/?search=du+v%C3%A9lo") == (1, want)
     # "budget" is also a group's name: each word through every record.
     together.clear()
@@ -261,7 +261,7 @@ def test_member_search_leaves_archived_members_out_of_rows_and_count(
 
 def test_attendance_search_through_the_member(demo, admin_client, monkeypatch):
     page = shown(admin_client, "/admin/attendance/?search=brehaut")
-    monkeypatch.setattr(list_search, "SEARCH_PREFETCH_MAX", 1)
+    monkeypatch.setattr(search_keys, "SEARCH_PREFETCH_MAX", 1)
     assert shown(admin_client, "/admin/attendance/?search=brehaut") == page
     assert page[0] == 1 and len(page[1]) == 1
 

@@ -8,7 +8,7 @@
   text), the global search and its extracts; list searches and pickers use
   ``record_ids``, ``typed_record_ids``, ``entries_matching`` and
   ``any_entry_matching``
-  (``app.admin.search``);
+  (``app.admin.search_keys``);
 - ``labels``: a record found by the words of the label a picker shows.
 """
 
