@@ -661,7 +661,7 @@ processus, 2 processus 2,19×).
 | Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 ; 95 sur 106 avec le tas chaud gelé (`bench.tail`, quatrième passage) | non : 90 sur 106 ; 96 et 101 sur 106 (quatrième passage) |
 | Mémoire après démarrage ≤ 70 Mo | non : 80 Mo | non : 94 Mo |
 | Après 6 exports de 400 000 présences ≤ 1,3× | **atteinte** : 95,5 Mo (1,19×) | **atteinte** : 105,6 Mo (1,13×) |
-| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms | non dans le passage complet (35,1 et 46,2 ms) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) |
+| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms (34,7 ms au passage chargé de 04 h 17, quatrième passage) | non dans le passage complet (35,1 et 46,2 ms, 19 requêtes) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) ; **27,6 et 26,6 ms** dans les deux passages complets de 04 h 10 avec 12 requêtes (quatrième passage) |
 | Première page ≤ 0,5× l'admin Django (44 / 52 ms) | **atteinte** : membres 15,2 ms (0,35×), présences 15,0 ms (0,29×) | **atteinte** : 19,3 ms (0,44×), 13,9 ms (0,27×) |
 
 Ce qui a changé depuis les passages précédents (mesurés à charge 11 à 16) :
@@ -694,7 +694,8 @@ Pourquoi les cibles manquées :
   toujours, font l'essentiel ; 70 Mo demanderait d'en retirer une).
 - **Tableau de bord sur PostgreSQL** : 25,2 ms seul, 18,5 ms de CPU ; 35 à
   46 ms quand il est mesuré après les 100 pages de listes du passage complet,
-  avec les mêmes 19 requêtes. Non élucidé.
+  avec les mêmes 19 requêtes. Non élucidé ; depuis, 12 requêtes (quatrième
+  passage) : 27,6 et 26,6 ms dans deux passages complets.
 - **Fiche d'un membre sur PostgreSQL** : 37 à 56 ms de CPU par requête contre
   21 ms sur SQLite (ses listes de fiches liées) ; la cible des 8 lecteurs est
   posée pour SQLite, tenue aussi au second passage sur PostgreSQL.
@@ -881,6 +882,24 @@ passage : 2 859 ms avant, 2 740 ms après).
   (machine chargée). `test_dashboard_stays_small_with_thousands_of_open_actions`
   borne maintenant le nombre de requêtes à 9 avec des responsables : il
   échoue (11) avec l'ancien chargement.
+- **Passages complets de 04 h 10 à 04 h 21** (`bench.run --db
+  postgresql|sqlite --priority --no-doc`, avec ces changements, charge 0,2 à
+  2,1 ; non reportés dans les sections « SQLite » et « PostgreSQL »
+  ci-dessus, qui restent celles du passage au repos de 01 h 09). PostgreSQL,
+  deux passages :
+  - tableau de bord 27,6 et 26,6 ms (12 requêtes), sous les 30 ms dans le
+    passage complet, là où il faisait 35 et 46 ms avec 19 requêtes ;
+  - un client : 6 et 9 listes sur 106 au-delà de 2× leur médiane ;
+  - 2 processus : 2,49× un seul.
+
+  SQLite, un passage :
+  - tableau de bord 34,7 ms (CPU 29,5 ms) ; la machine était alors lente,
+    puisque dans le processus, juste après, la liste des membres prenait
+    25 ms contre 16,6 ms une heure plus tôt ;
+  - sept tours alternés avant / après dans le processus : après ≤ avant à
+    chaque tour (26,6 à 32,0 ms contre 27,1 à 35,1 ms) ;
+  - un client : 21 listes sur 106 ;
+  - mémoire après démarrage : 80,2 Mo.
 - `tests/test_memory.py` : le tas est gelé à la requête prévue, pas avant ni
   entre deux, la session de la requête déjà fermée ; rien hors d'un serveur
   (tests, commandes) ; `ready_to_serve` l'active. Cassures essayées : plus de
