@@ -75,6 +75,15 @@ def key_in(session, column, keys: list, walk: bool = False):
     return column.in_(keys)
 
 
+def _entries(session, record_type: str, record_ids: list):
+    """(entry id, record id) of the index entries of these records."""
+    stmt = sa.select(ENTRY.c.id, ENTRY.c.record_id).where(
+        ENTRY.c.record_type == record_type,
+        key_in(session, ENTRY.c.record_id, record_ids),
+    )
+    return session.execute(stmt).all()
+
+
 class SearchKeysMixin:
     """How a list search reads its keys (see the module docstring)."""
 
@@ -151,11 +160,7 @@ class SearchKeysMixin:
         #: Index entry id → the candidates it stands for.
         stands_for: dict[int, set] = {}
         if own is not None:
-            own_entries = sa.select(ENTRY.c.id, ENTRY.c.record_id).where(
-                ENTRY.c.record_type == own,
-                key_in(session, ENTRY.c.record_id, ordered),
-            )
-            for entry_id, record_id in session.execute(own_entries):
+            for entry_id, record_id in _entries(session, own, ordered):
                 stands_for.setdefault(entry_id, set()).add(record_id)
         if related:
             links = sa.select(pk, *(fk for fk, _ in related)).where(
@@ -169,11 +174,8 @@ class SearchKeysMixin:
                         by_target.setdefault(row[position], set()).add(row[0])
                 if not by_target:
                     continue
-                entries = sa.select(ENTRY.c.id, ENTRY.c.record_id).where(
-                    ENTRY.c.record_type == record_type,
-                    key_in(session, ENTRY.c.record_id, sorted(by_target)),
-                )
-                for entry_id, record_id in session.execute(entries):
+                targets = sorted(by_target)
+                for entry_id, record_id in _entries(session, record_type, targets):
                     stands_for.setdefault(entry_id, set()).update(by_target[record_id])
         entry_ids = sorted(stands_for)
         for part in parts:
