@@ -32,6 +32,7 @@ from bench.measure import (
     measure_export,
     measure_import,
     plain_export,
+    raise_priority,
 )
 from bench.pages import plan_pages
 from bench.report import write_report
@@ -226,10 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.priority:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, -10)  # inherited by the server
-        except PermissionError:
-            print("--priority : droits insuffisants, priorité normale.")
+        raise_priority()
     if args.only_memory:
         run_memory_part(args.db, args.quick, args.url)
         return

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bench import dataset
-from bench.measure import machine, measure, measure_interleaved
+from bench.measure import machine, measure, measure_interleaved, raise_priority
 from bench.server import server_env, serving
 
 OUT = dataset.OUT
@@ -162,10 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.priority:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, -10)  # inherited by the server
-        except PermissionError:
-            print("--priority : droits insuffisants, priorité normale.")
+        raise_priority()
     run(args.db, args.quick, args.rebuild, args.url)
     if not args.no_doc:
         from bench.report import write_report

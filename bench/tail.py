@@ -25,7 +25,7 @@ import time
 from datetime import UTC, datetime
 
 from bench import dataset
-from bench.measure import machine, percentile
+from bench.measure import machine, percentile, raise_priority
 from bench.pages import plan_pages
 from bench.report import is_list
 from bench.server import server_env, serving
@@ -122,10 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.priority:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, -10)  # inherited by the servers
-        except PermissionError:
-            print("--priority : droits insuffisants, priorité normale.")
+        raise_priority()
     run(args.db, args.quick, args.url, args.repeat)
 
 
