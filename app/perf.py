@@ -1,11 +1,12 @@
 """Performance helpers: the start-up heap, then the warm heap, frozen out of
-the collector, memory given back after large exports, and an opt-in SQL query
-counter (an ``X-Query-Count`` header on every response).
+the collector, the young generations collected before each request of a
+serving process, memory given back after large exports, and an opt-in SQL
+query counter (an ``X-Query-Count`` header on every response).
 
-Used by the benchmark (``bench/run.py``) to count queries server-side. Off by
-default: nothing is registered unless ``COUNT_QUERIES`` is true in the
-configuration or ``CDPL_COUNT_QUERIES=1`` is in the environment, so it costs
-nothing in normal use.
+The query counter is used by the benchmark (``bench/run.py``) to count queries
+server-side. Off by default: nothing is registered for it unless
+``COUNT_QUERIES`` is true in the configuration or ``CDPL_COUNT_QUERIES=1`` is
+in the environment, so it costs nothing in normal use.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import ctypes.util
 import gc
 import itertools
 import os
+import threading
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context
@@ -50,12 +52,25 @@ MALLOC_THRESHOLD = 128 * 1024
 #: after the bench's 85 list pages at 100×). Left in the collector, every full
 #: collection walks them again: 16 ms median, up to 66 ms, about once every 75
 #: requests, the slowest of a list's 20 requests in the bench. Frozen at these
-#: counts, the pause fell to 9 ms median, 16 ms at most. A few steps, growing:
-#: what a frozen object held when it dies in a reference cycle is never given
-#: back, so the process must not freeze after every collection (measured: +32
-#: MB over 1,500 requests), only a bounded number of times once its caches are
-#: warm.
-WARM_FREEZES = frozenset({100, 300, 1_000, 3_000, 10_000})
+#: counts, the pause fell to 9 ms median, 16 ms at most. A dozen steps, denser
+#: at first, when the caches grow fastest: what a frozen object held when it
+#: dies in a reference cycle is never given back, so the process must not
+#: freeze after every collection (measured: +32 MB over 1,500 requests), only
+#: a bounded number of times. With these twelve and the young generations
+#: collected before each request, a server held 136 to 137 MB after the
+#: 2,332 requests of ``bench.tail`` on SQLite, against 139 to 140 MB with five
+#: (100 to 10,000) and no such collection.
+WARM_FREEZES = frozenset(
+    {50, 100, 200, 300, 500, 700, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000}
+)
+
+#: A serving process collects its young objects as each request starts
+#: (``CollectBeforeRequest``); off only for the bench's side-by-side
+#: comparison with the collector's own timing (``bench/tail.py``).
+COLLECT_BEFORE_EVERY_REQUEST = True
+#: Requests being answered (``CollectBeforeRequest`` collects when none is).
+_in_flight = 0
+_in_flight_lock = threading.Lock()
 
 #: Set by ``ready_to_serve``: tests and commands never pay for a collection.
 _serving = False
@@ -107,7 +122,8 @@ def fix_malloc_thresholds() -> bool:
 def ready_to_serve() -> None:
     """Tune the process once the app is built, before serving (``wsgi.py``,
     ``serve``): fewer allocator pools, fixed thresholds for large blocks,
-    start-up heap frozen, then the warm heap (``freeze_warm_heap``)."""
+    start-up heap frozen, then the young generations collected before each
+    request and the warm heap frozen (``CollectBeforeRequest``)."""
     global _serving
     limit_malloc_arenas()
     fix_malloc_thresholds()
@@ -142,16 +158,65 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def freeze_warm_heap(exc: BaseException | None = None) -> None:
-    """At the end of a request of a serving process, at the counts of
-    ``WARM_FREEZES``, collect the heap and freeze what is left (the warmed
-    caches). The request's session is closed first, so that its objects are
-    freed, not frozen; a request served at the same moment by another thread
-    has its objects frozen, a bounded loss (five times in a process's life).
+class CollectBeforeRequest:
+    """A serving process collects its two young generations as a request
+    comes in, before Flask makes its contexts, when no other request is being
+    answered (a WSGI middleware around ``app.wsgi_app``, from ``init_perf``).
+
+    The previous requests are over by then, their sessions closed; what is
+    left in the young generations is their cyclic garbage (SQLAlchemy states,
+    Jinja contexts: about 950 objects on a list page) and what the caches
+    gained, a walk of 0.13 ms (median over the bench's lists in process, 0.6 ms
+    at most). Left there, that garbage was promoted by the first collection
+    of the next request and piled up in the oldest generation, which a full
+    collection during some later request walked with the caches warmed since
+    the last freeze: 4 to 9 ms on list pages of 6 to 15 ms, about once every 80
+    requests, the one-client p99. The full collections still come (each
+    collection here counts towards the collector's trigger), smaller: 1 to 6 ms
+    in process. A full collection at every request would walk the caches each
+    time (2.4 ms median): at ``WARM_FREEZES`` only, then frozen. Not from
+    ``request_started`` either (tried): the request's own contexts, already
+    made, were promoted each time and died in the oldest generation, 14 lists
+    of 106 over 2× in the full bench.
+
+    Not when another request is in flight: its objects would be promoted to
+    the oldest generation while still in use (under load, the collector's own
+    thresholds decide, as before). Not once the response is sent either (from
+    its ``close``, tried first): the pre-forked bench server then gave all 8
+    keep-alive connections to the process that had just answered, and 2
+    processes served no more than one (65.9 against 63.8 requests/s).
     """
-    if not _serving or next(_served) not in WARM_FREEZES:
-        return
-    db.session.remove()  # again later by Flask-SQLAlchemy's own teardown: no-op
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        global _in_flight
+        with _in_flight_lock:
+            idle = _in_flight == 0
+            _in_flight += 1
+        try:
+            if _serving:
+                _collect(idle)
+            return self.wsgi_app(environ, start_response)
+        finally:
+            with _in_flight_lock:
+                _in_flight -= 1
+
+
+def _collect(idle: bool) -> None:
+    if next(_served) in WARM_FREEZES:
+        freeze_warm_heap()
+    elif idle and COLLECT_BEFORE_EVERY_REQUEST:
+        gc.collect(1)
+
+
+def freeze_warm_heap() -> None:
+    """Collect the whole heap and freeze what is left (the warmed caches), at
+    the counts of ``WARM_FREEZES``, as a request starts (the previous ones
+    over, their sessions closed). A request served at the same moment by
+    another thread has its objects frozen, a bounded loss (a dozen times in a
+    process's life)."""
     gc.collect()
     gc.freeze()
 
@@ -174,11 +239,10 @@ def _add_header(response):
 
 
 def init_perf(app: Flask) -> None:
-    """Freeze the warm heap of a serving process (``freeze_warm_heap``); count
-    SQL statements per request when enabled (see module docstring)."""
-    # After every teardown of the request (Flask runs the app context's last),
-    # with the read transaction ended by then.
-    app.teardown_appcontext(freeze_warm_heap)
+    """Collect as each request of a serving process starts and freeze its warm
+    heap (``CollectBeforeRequest``); count SQL statements per request when
+    enabled (see module docstring)."""
+    app.wsgi_app = CollectBeforeRequest(app.wsgi_app)
     if not enabled(app):
         return
     with app.app_context():

@@ -14,6 +14,7 @@ import textwrap
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context, has_request_context, request_started
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex
 
@@ -142,19 +143,72 @@ def test_freeze_startup_heap_moves_live_objects_out_of_the_collector():
         gc.unfreeze()
 
 
-def test_serving_process_freezes_its_warm_heap_at_the_set_counts(app, monkeypatch):
+@pytest.fixture
+def collections(monkeypatch):
+    """The collections run by ``gc.collect`` (their generation), each
+    with whether Flask had made a request's contexts yet."""
+    seen = []
+    collect = gc.collect
+
+    def watched_collect(generation=2):
+        seen.append((generation, has_app_context() or has_request_context()))
+        return collect(generation)
+
+    monkeypatch.setattr(gc, "collect", watched_collect)
+    return seen
+
+
+@pytest.fixture
+def timeline(app, collections):
+    """``collections``, with "request" where each request was dispatched."""
+
+    def dispatched(_sender, **_extra):
+        collections.append("request")
+
+    request_started.connect(dispatched, app)
+    yield collections
+    request_started.disconnect(dispatched, app)
+
+
+@pytest.fixture
+def serving(monkeypatch):
     monkeypatch.setattr(perf, "_serving", True)
     monkeypatch.setattr(perf, "_served", itertools.count(1))
+    monkeypatch.setattr(perf, "_in_flight", 0)
+    monkeypatch.setattr(perf, "WARM_FREEZES", frozenset())
+
+
+def test_serving_process_collects_young_objects_as_each_request_comes_in(
+    app, serving, timeline
+):
+    client = app.test_client()
+    assert client.get("/connexion").status_code == 200
+    # The two young generations, once per request, before Flask makes the
+    # request's contexts (the previous requests' objects dead by then, its
+    # own not yet made: promoted, they would die in the oldest generation).
+    assert timeline == [(1, False), "request"]
+    assert client.get("/page-qui-n-existe-pas").status_code == 404
+    assert client.get("/connexion").status_code == 200
+    assert timeline == [(1, False), "request"] * 3
+    assert perf._in_flight == 0  # each request counted in, then out
+
+
+def test_no_collection_while_another_request_is_in_flight(app, serving, collections):
+    # Another thread's request, between its start and its teardown: its
+    # objects would be promoted to the oldest generation while still in use.
+    perf._in_flight = 1
+    assert app.test_client().get("/connexion").status_code == 200
+    assert collections == []
+    assert perf._in_flight == 1  # this request counted itself in, then out
+    perf._in_flight = 0
+    assert app.test_client().get("/connexion").status_code == 200
+    assert collections == [(1, False)]
+
+
+def test_serving_process_freezes_its_warm_heap_at_the_set_counts(
+    app, serving, collections, monkeypatch
+):
     monkeypatch.setattr(perf, "WARM_FREEZES", frozenset({3}))
-    sessions_open = []
-    freeze = gc.freeze
-
-    def watched_freeze():
-        # The request's session must be gone: its objects freed, not frozen.
-        sessions_open.append(db.session.registry.has())
-        freeze()
-
-    monkeypatch.setattr(gc, "freeze", watched_freeze)
     client = app.test_client()
     gc.unfreeze()
     try:
@@ -164,7 +218,9 @@ def test_serving_process_freezes_its_warm_heap_at_the_set_counts(app, monkeypatc
         assert client.get("/connexion").status_code == 200
         frozen = gc.get_freeze_count()
         assert frozen > 10_000  # the modules, the app, the warmed caches
-        assert sessions_open == [False]
+        # A full collection first, before the request opens its session: the
+        # objects of the previous ones freed, not frozen.
+        assert collections == [(1, False)] * 2 + [(2, False)]
         for _ in range(3):
             client.get("/connexion")
         # Only at the set counts (frozen objects still die by their reference count).
@@ -173,7 +229,7 @@ def test_serving_process_freezes_its_warm_heap_at_the_set_counts(app, monkeypatc
         gc.unfreeze()
 
 
-def test_warm_heap_left_alone_outside_a_server(app, monkeypatch):
+def test_warm_heap_left_alone_outside_a_server(app, collections, monkeypatch):
     monkeypatch.setattr(perf, "_served", itertools.count(1))
     monkeypatch.setattr(perf, "WARM_FREEZES", frozenset({1, 2}))
     gc.unfreeze()
@@ -181,6 +237,7 @@ def test_warm_heap_left_alone_outside_a_server(app, monkeypatch):
         app.test_client().get("/connexion")
         app.test_client().get("/connexion")
         assert gc.get_freeze_count() == 0  # tests and commands: never
+        assert collections == []
     finally:
         gc.unfreeze()
 
