@@ -171,6 +171,11 @@ def _serve(url: str, migrate: bool, **where) -> None:
         # Only the start-up heap frozen, as before, for a side-by-side
         # comparison (bench/tail.py).
         app_perf.WARM_FREEZES = frozenset()
+    if os.environ.get("BENCH_COLLECTOR_TIMING"):
+        # As before (bench/tail.py): collections when the collector's
+        # thresholds say, none as each request starts, five warm freezes.
+        app_perf.COLLECT_BEFORE_EVERY_REQUEST = False
+        app_perf.WARM_FREEZES = frozenset({100, 300, 1_000, 3_000, 10_000})
     app = create_app(app_config(url, AUTO_MIGRATE=migrate))
     ready_to_serve()
     waitress.serve(

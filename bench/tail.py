@@ -1,11 +1,15 @@
 """One client's tail (issue 21): each list page's p99 against its median,
-with the warm heap frozen (``app.perf.freeze_warm_heap``) and without.
+side by side with an earlier behaviour of the collector.
 
     python -m bench.tail [--db sqlite|postgresql] [--url URL] [--quick] [--priority]
-                         [--repeat N]
+                         [--repeat N] [--against collect|warm]
 
-Two servers on the same data set (``bench.run``'s, reused), one started with
-``BENCH_NO_WARM_FREEZE=1`` (only the start-up heap frozen, as before). For
+Two servers on the same data set (``bench.run``'s, reused), the second one
+started as before a change: ``--against collect`` (the default),
+``BENCH_COLLECTOR_TIMING=1``, no collection as each request starts
+(``app.perf.CollectBeforeRequest``), collections when the collector's
+thresholds say; ``--against warm``, ``BENCH_NO_WARM_FREEZE=1``, only the
+start-up heap frozen (``app.perf.freeze_warm_heap``). For
 each list page ``bench.run`` measures (first pages, deep pages, filters,
 searches, pickers), in the same order, two warm-up requests then N requests
 (20 by default, as ``bench.run``) to each server in turn, each first every
@@ -25,13 +29,20 @@ import time
 from datetime import UTC, datetime
 
 from bench import dataset
-from bench.measure import machine, percentile, raise_priority
+from bench.measure import machine, percentile, raise_priority, rss_kb
 from bench.pages import plan_pages
 from bench.report import is_list
 from bench.server import server_env, serving
 from bench.targets import ONE_CLIENT_P99_RATIO
 
-SIDES = ("gel au chaud", "sans")
+#: The second server's environment and the two sides' names, by ``--against``.
+AGAINST = {
+    "collect": (
+        {"BENCH_COLLECTOR_TIMING": "1"},
+        ("collecte en début de requête", "sans"),
+    ),
+    "warm": ({"BENCH_NO_WARM_FREEZE": "1"}, ("gel au chaud", "sans")),
+}
 
 
 def _measure(sessions: dict, path: str, repeat: int) -> dict:
@@ -56,34 +67,48 @@ def _measure(sessions: dict, path: str, repeat: int) -> dict:
     }
 
 
-def run(kind: str, quick: bool, url: str | None, repeat: int) -> dict:
+def run(
+    kind: str, quick: bool, url: str | None, repeat: int, against: str = "collect"
+) -> dict:
     url = dataset.database_url(kind, url, quick)
     started_at = datetime.now(UTC)
     load_before = os.getloadavg()
     dataset.ensure(url, quick=quick)
     pages = [p for p in plan_pages(url, quick)["pages"] if is_list(p)]
+    before, sides = AGAINST[against]
     warm = server_env(url)
-    cold = {**warm, "BENCH_NO_WARM_FREEZE": "1"}
+    cold = {**warm, **before}
     results = []
     with (
-        serving(url, warm, dataset.OUT / f"server-tail-{kind}-1.log") as (_, one, _a),
-        serving(url, cold, dataset.OUT / f"server-tail-{kind}-2.log") as (_, two, _b),
+        serving(url, warm, dataset.OUT / f"server-tail-{kind}-1.log") as (a, one, _a),
+        serving(url, cold, dataset.OUT / f"server-tail-{kind}-2.log") as (b, two, _b),
     ):
-        sessions = dict(zip(SIDES, (one, two), strict=True))
+        sessions = dict(zip(sides, (one, two), strict=True))
         for page in pages:
             measured = _measure(sessions, page["path"], repeat)
             results.append({**page, **measured})
+        # Each server's memory after the same requests: what the collector
+        # left, and what the warm freezes kept.
+        rss_mb = {
+            side: round(rss_kb(server.pid) / 1024, 1)
+            for side, server in zip(sides, (a, b), strict=True)
+        }
     summary = {}
-    for side in SIDES:
+    for side in sides:
         missed = [
             r
             for r in results
             if r[side]["p99_ms"] > ONE_CLIENT_P99_RATIO * r[side]["median_ms"]
         ]
-        summary[side] = {"lists": len(results), "missed": len(missed)}
+        summary[side] = {
+            "lists": len(results),
+            "missed": len(missed),
+            "rss_mb_after": rss_mb[side],
+        }
         print(
             f"{side} : p99 > {ONE_CLIENT_P99_RATIO:g}× médiane sur "
-            f"{len(missed)} listes sur {len(results)}"
+            f"{len(missed)} listes sur {len(results)} ; mémoire à la fin "
+            f"{rss_mb[side]} Mo"
         )
         for r in missed:
             print(
@@ -97,6 +122,7 @@ def run(kind: str, quick: bool, url: str | None, repeat: int) -> dict:
         "load": {"before": load_before, "after": os.getloadavg()},
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "repeat": repeat,
+        "against": against,
         "summary": summary,
         "pages": results,
     }
@@ -107,7 +133,7 @@ def run(kind: str, quick: bool, url: str | None, repeat: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Measure the one-client tail with and without the warm heap frozen."""
+    """Measure the one-client tail, side by side with an earlier behaviour."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--quick", action="store_true", help="a tenth of the data")
@@ -120,10 +146,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--priority", action="store_true", help="bench and servers at nice -10 (root)"
     )
+    parser.add_argument(
+        "--against",
+        choices=sorted(AGAINST),
+        default="collect",
+        help="the earlier behaviour the second server keeps",
+    )
     args = parser.parse_args(argv)
     if args.priority:
         raise_priority()
-    run(args.db, args.quick, args.url, args.repeat)
+    run(args.db, args.quick, args.url, args.repeat, args.against)
 
 
 if __name__ == "__main__":
