@@ -658,10 +658,10 @@ processus, 2 processus 2,19×).
 | 8 lecteurs, p99 ≤ 0,7 s, sans erreur (posée pour SQLite) | **atteinte** : liste 176 ms, fiche 216 ms (1 processus) ; 147 / 158 ms (2) | liste 353 ms, fiche 424 ms (1) ; 239 / 296 ms (2) |
 | 2 processus ≥ 1,5× un seul (liste) | **atteinte** : 67,3 → 124,0 req/s (1,84×) | **atteinte** : 35,3 → 56,0 req/s (1,59×) |
 | Lectures et écritures mêlées : 0 perdue, 0 « database is locked » | **atteinte** (206/206 et 284/284 écritures retrouvées) | **atteinte** (160/160, 178/178) |
-| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 ; 95 sur 106 avec le tas chaud gelé (`bench.tail`, quatrième passage) | non : 90 sur 106 ; 96 et 101 sur 106 (quatrième passage) |
+| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 ; 95 sur 106 avec le tas chaud gelé (`bench.tail`, quatrième passage) ; **104 sur 106** avec les jeunes générations collectées avant chaque requête (passage complet de 06 h 29, cinquième passage) | non : 90 sur 106 ; 96 et 101 sur 106 (quatrième passage) ; **atteinte au passage complet de 06 h 33 : 106 sur 106** (cinquième passage) |
 | Mémoire après démarrage ≤ 70 Mo | non : 80 Mo | non : 94 Mo |
 | Après 6 exports de 400 000 présences ≤ 1,3× | **atteinte** : 95,5 Mo (1,19×) | **atteinte** : 105,6 Mo (1,13×) |
-| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms (34,7 ms au passage chargé de 04 h 17, quatrième passage) | non dans le passage complet (35,1 et 46,2 ms, 19 requêtes) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) ; **27,6 et 26,6 ms** dans les deux passages complets de 04 h 10 avec 12 requêtes (quatrième passage) |
+| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms (34,7 ms au passage chargé de 04 h 17, quatrième passage) ; 12,5 ms au passage complet de 06 h 29 (14,0 ms à 05 h 59, avec la variante écartée du cinquième passage) | non dans le passage complet (35,1 et 46,2 ms, 19 requêtes) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) ; **27,6 et 26,6 ms** dans les deux passages complets de 04 h 10 avec 12 requêtes (quatrième passage) ; **atteinte** : 18,9 ms au passage complet de 06 h 33 (19,1 ms à 06 h 02, avec la variante écartée du cinquième passage) |
 | Première page ≤ 0,5× l'admin Django (44 / 52 ms) | **atteinte** : membres 15,2 ms (0,35×), présences 15,0 ms (0,29×) | **atteinte** : 19,3 ms (0,44×), 13,9 ms (0,27×) |
 
 Ce qui a changé depuis les passages précédents (mesurés à charge 11 à 16) :
@@ -689,13 +689,17 @@ Pourquoi les cibles manquées :
   depuis : le tas chaud gelé (quatrième passage ci-dessous), 11 listes
   manquées sur 106 au lieu de 18 et 23 sur SQLite, 5 et 10 au lieu de 13 et
   15 sur PostgreSQL.
+  Puis les jeunes générations collectées avant chaque requête (cinquième
+  passage) : 104 listes sur 106 sous 2× au passage complet sur SQLite (deux
+  au-delà, à 2,1×), 106 sur 106 sur PostgreSQL.
 - **Mémoire après démarrage** : voir le troisième passage ci-dessous (les
   bibliothèques de base, SQLAlchemy, Flask-Admin et Pillow qu'il importe
   toujours, font l'essentiel ; 70 Mo demanderait d'en retirer une).
 - **Tableau de bord sur PostgreSQL** : 25,2 ms seul, 18,5 ms de CPU ; 35 à
   46 ms quand il est mesuré après les 100 pages de listes du passage complet,
   avec les mêmes 19 requêtes. Non élucidé ; depuis, 12 requêtes (quatrième
-  passage) : 27,6 et 26,6 ms dans deux passages complets.
+  passage) : 27,6 et 26,6 ms dans deux passages complets. Au cinquième
+  passage, sur une machine neuve et seule : 18,9 ms.
 - **Fiche d'un membre sur PostgreSQL** : 37 à 56 ms de CPU par requête contre
   21 ms sur SQLite (ses listes de fiches liées) ; la cible des 8 lecteurs est
   posée pour SQLite, tenue aussi au second passage sur PostgreSQL.
@@ -904,6 +908,78 @@ passage : 2 859 ms avant, 2 740 ms après).
   entre deux, la session de la requête déjà fermée ; rien hors d'un serveur
   (tests, commandes) ; `ready_to_serve` l'active. Cassures essayées : plus de
   gel, session non fermée (un test échoue chaque fois).
+
+## Issue 21, cinquième passage : les jeunes générations collectées avant chaque requête
+
+Mesuré le 2 décembre 2026 entre 05 h 40 et 06 h 50 UTC, sur une machine neuve
+et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
+
+- **Ce qui a changé** (`app/perf.py`, `CollectBeforeRequest`) : un processus
+  qui sert collecte ses deux jeunes générations (`gc.collect(1)`) à l'arrivée
+  de chaque requête, avant que Flask ne crée ses contextes, quand aucune autre
+  requête n'est en cours (un intergiciel WSGI autour de `app.wsgi_app`) ; le
+  tas chaud est gelé 12 fois au lieu de 5 (à la 50ᵉ, 100ᵉ, 200ᵉ, 300ᵉ, 500ᵉ,
+  700ᵉ, 1 000ᵉ, 1 500ᵉ, 2 000ᵉ, 3 000ᵉ, 5 000ᵉ et 10 000ᵉ requête). Sous
+  charge (une autre requête en cours), rien de nouveau : le collecteur décide
+  seul, comme avant.
+- **Pourquoi** : dans le processus (client de test, 24 listes × 20 requêtes,
+  `gc.callbacks`), une collecte de génération 2 de 4 à 9 ms revenait toutes
+  les 80 requêtes environ et libérait 5 000 à 17 000 objets : les déchets
+  cycliques des requêtes précédentes (~950 objets par page de liste), promus
+  par la première collecte de la requête suivante. Collectés avant, ils ne
+  montent plus ; la collecte coûte 0,13 ms en médiane (0,6 ms au plus sur les
+  104 listes du banc).
+- **Essayé et écarté** :
+  - une collecte complète à chaque requête : 2,4 ms en médiane (elle parcourt
+    les caches réchauffés depuis le dernier gel), médianes +10 % ;
+  - la collecte jeune depuis le `close` de la réponse, une fois le corps
+    envoyé : la meilleure queue (`bench.tail` : 0 liste sur 104 au-delà de 2×,
+    SQLite et PostgreSQL), mais le serveur pré-forké du banc donnait alors les
+    8 connexions au processus qui venait de répondre (`ss -tnp`) :
+    2 processus 65,9 req/s contre 63,8 pour un seul (120,6 avant) ;
+  - depuis le signal `request_started` : les contextes de la requête, déjà
+    créés, étaient promus chaque fois et mouraient dans la vieille
+    génération : 14 listes sur 106 au-delà de 2× au passage complet SQLite ;
+  - geler après chaque collecte complète faite au repos : 658 000 objets
+    gelés et 218 Mo après 2 288 requêtes dans le processus ;
+  - relever le seuil de la génération 2 (100 au lieu de 10) : collectes de
+    20 à 130 ms.
+- **`bench.tail`** (`python -m bench.tail --db sqlite|postgresql --priority`,
+  second serveur `BENCH_COLLECTOR_TIMING=1` : ni collecte avant la requête ni
+  gels ajoutés, comme avant ; 106 listes, 20 requêtes chacune à chaque
+  serveur tour à tour) :
+
+  | Listes dont le p99 dépasse 2× la médiane (sur 106) | avant | après | mémoire à la fin, avant / après |
+  |---|---:|---:|---|
+  | SQLite, 06 h 39 | 4 | **0** | 141,1 / 132,8 Mo |
+  | PostgreSQL, 06 h 42 | 4 | **0** | 138,8 / 133,9 Mo |
+
+  Le pire rapport p99 / médiane passe de 2,82 à 1,73 (SQLite) et de 2,64 à
+  1,81 (PostgreSQL). Les médianes ne bougent pas : rapport après / avant
+  médian 1,008 et 1,005 ; somme des 106 médianes 1 794 contre 1 847 ms et
+  2 033 contre 2 089 ms.
+- **Passages complets** (`python -m bench.run --db sqlite|postgresql
+  --priority --no-doc`, 06 h 29 et 06 h 33 ; non reportés dans les sections
+  « SQLite » et « PostgreSQL » ci-dessus, qui restent celles de 01 h 09) :
+
+  | | SQLite | PostgreSQL |
+  |---|---|---|
+  | Un client : listes avec p99 ≤ 2× la médiane | **104 sur 106** (sélecteur de plan 6,8 / 14,6 ms, consentements 6,7 / 13,8 ms) | **106 sur 106** |
+  | Tableau de bord | **12,5 ms** (13 requêtes) | **18,9 ms** (12 requêtes) |
+  | 2 processus / 1 (liste) | 147,1 / 66,0 req/s (2,23×) | 106,8 / 60,1 req/s (1,78×) |
+  | Mémoire après démarrage | 79,9 Mo | 93,3 Mo |
+  | Après 6 exports de 400 000 présences | 95,8 Mo (1,20×) | 105,8 Mo (1,13×) |
+  | Première page membres / présences | 13,6 / 11,7 ms | 15,8 / 12,5 ms |
+  | 8 lecteurs, p99 (liste, fiche ; 1 processus) | 179 / 248 ms | 187 / 367 ms |
+  | Lectures et écritures mêlées | 215/215 et 378/378 écritures, 0 verrou | 149/149 et 272/272 |
+
+- `tests/test_memory.py` : la collecte jeune a lieu une fois par requête,
+  avant que la requête n'ouvre sa session (404 compris), jamais quand une
+  autre requête est en cours, jamais hors d'un serveur ; le gel, à la requête
+  prévue, après une collecte complète. Cassures essayées, chacune fait
+  échouer au moins un test : collecte complète au lieu de la jeune, requêtes
+  en cours ignorées, compteur jamais décrémenté, collecte au démontage de la
+  requête, collecte hors d'un serveur, plus de collecte.
 """
 
 
