@@ -658,10 +658,10 @@ processus, 2 processus 2,19×).
 | 8 lecteurs, p99 ≤ 0,7 s, sans erreur (posée pour SQLite) | **atteinte** : liste 176 ms, fiche 216 ms (1 processus) ; 147 / 158 ms (2) | liste 353 ms, fiche 424 ms (1) ; 239 / 296 ms (2) |
 | 2 processus ≥ 1,5× un seul (liste) | **atteinte** : 67,3 → 124,0 req/s (1,84×) | **atteinte** : 35,3 → 56,0 req/s (1,59×) |
 | Lectures et écritures mêlées : 0 perdue, 0 « database is locked » | **atteinte** (206/206 et 284/284 écritures retrouvées) | **atteinte** (160/160, 178/178) |
-| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 ; 95 sur 106 avec le tas chaud gelé (`bench.tail`, quatrième passage) ; **104 sur 106** avec les jeunes générations collectées avant chaque requête (passage complet de 06 h 29, cinquième passage) | non : 90 sur 106 ; 96 et 101 sur 106 (quatrième passage) ; **atteinte au passage complet de 06 h 33 : 106 sur 106** (cinquième passage) |
+| Un client : p99 ≤ 2× la médiane sur chaque liste | non : 88 listes sur 100 ; 95 sur 106 avec le tas chaud gelé (`bench.tail`, quatrième passage) ; **104 et 105 sur 106** avec les jeunes générations collectées avant chaque requête (passages complets de 06 h 29 et 07 h 01, cinquième passage) | non : 90 sur 106 ; 96 et 101 sur 106 (quatrième passage) ; **106 sur 106** au passage complet de 06 h 33, 104 sur 106 à 07 h 05 (cinquième passage) |
 | Mémoire après démarrage ≤ 70 Mo | non : 80 Mo | non : 94 Mo |
 | Après 6 exports de 400 000 présences ≤ 1,3× | **atteinte** : 95,5 Mo (1,19×) | **atteinte** : 105,6 Mo (1,13×) |
-| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms (34,7 ms au passage chargé de 04 h 17, quatrième passage) ; 12,5 ms au passage complet de 06 h 29 (14,0 ms à 05 h 59, avec la variante écartée du cinquième passage) | non dans le passage complet (35,1 et 46,2 ms, 19 requêtes) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) ; **27,6 et 26,6 ms** dans les deux passages complets de 04 h 10 avec 12 requêtes (quatrième passage) ; **atteinte** : 18,9 ms au passage complet de 06 h 33 (19,1 ms à 06 h 02, avec la variante écartée du cinquième passage) |
+| Tableau de bord, médiane ≤ 30 ms | **atteinte** : 18,4 ms (34,7 ms au passage chargé de 04 h 17, quatrième passage) ; 12,5 et 12,9 ms aux passages complets de 06 h 29 et 07 h 01 (cinquième passage) | non dans le passage complet (35,1 et 46,2 ms, 19 requêtes) ; 25,2 ms mesuré seul (`--only "tableau de bord"`) ; **27,6 et 26,6 ms** dans les deux passages complets de 04 h 10 avec 12 requêtes (quatrième passage) ; **atteinte** : 18,9 et 19,4 ms aux passages complets de 06 h 33 et 07 h 05 (cinquième passage) |
 | Première page ≤ 0,5× l'admin Django (44 / 52 ms) | **atteinte** : membres 15,2 ms (0,35×), présences 15,0 ms (0,29×) | **atteinte** : 19,3 ms (0,44×), 13,9 ms (0,27×) |
 
 Ce qui a changé depuis les passages précédents (mesurés à charge 11 à 16) :
@@ -690,8 +690,9 @@ Pourquoi les cibles manquées :
   manquées sur 106 au lieu de 18 et 23 sur SQLite, 5 et 10 au lieu de 13 et
   15 sur PostgreSQL.
   Puis les jeunes générations collectées avant chaque requête (cinquième
-  passage) : 104 listes sur 106 sous 2× au passage complet sur SQLite (deux
-  au-delà, à 2,1×), 106 sur 106 sur PostgreSQL.
+  passage) : 104 et 105 listes sur 106 sous 2× aux deux passages complets
+  sur SQLite, 106 et 104 sur PostgreSQL ; celles au-delà le sont de peu
+  (2,04 à 2,16×), et jamais les mêmes d'un passage à l'autre.
 - **Mémoire après démarrage** : voir le troisième passage ci-dessous (les
   bibliothèques de base, SQLAlchemy, Flask-Admin et Pillow qu'il importe
   toujours, font l'essentiel ; 70 Mo demanderait d'en retirer une).
@@ -699,7 +700,7 @@ Pourquoi les cibles manquées :
   46 ms quand il est mesuré après les 100 pages de listes du passage complet,
   avec les mêmes 19 requêtes. Non élucidé ; depuis, 12 requêtes (quatrième
   passage) : 27,6 et 26,6 ms dans deux passages complets. Au cinquième
-  passage, sur une machine neuve et seule : 18,9 ms.
+  passage, sur une machine neuve et seule : 18,9 et 19,4 ms.
 - **Fiche d'un membre sur PostgreSQL** : 37 à 56 ms de CPU par requête contre
   21 ms sur SQLite (ses listes de fiches liées) ; la cible des 8 lecteurs est
   posée pour SQLite, tenue aussi au second passage sur PostgreSQL.
@@ -960,7 +961,9 @@ et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
   2 033 contre 2 089 ms.
 - **Passages complets** (`python -m bench.run --db sqlite|postgresql
   --priority --no-doc`, 06 h 29 et 06 h 33 ; non reportés dans les sections
-  « SQLite » et « PostgreSQL » ci-dessus, qui restent celles de 01 h 09) :
+  « SQLite » et « PostgreSQL » ci-dessus, qui restent celles de 01 h 09 :
+  `bench.report` les refait des fichiers `bench/out/*.json`, absents de cette
+  machine neuve) :
 
   | | SQLite | PostgreSQL |
   |---|---|---|
@@ -972,6 +975,12 @@ et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
   | Première page membres / présences | 13,6 / 11,7 ms | 15,8 / 12,5 ms |
   | 8 lecteurs, p99 (liste, fiche ; 1 processus) | 179 / 248 ms | 187 / 367 ms |
   | Lectures et écritures mêlées | 215/215 et 378/378 écritures, 0 verrou | 149/149 et 272/272 |
+
+  Second passage, 07 h 01 et 07 h 05 : un client 105 sur 106 sur SQLite
+  (première page des actions, 11,5 / 23,5 ms) et 104 sur 106 sur PostgreSQL
+  (page profonde des groupes 10,0 / 20,4 ms, sélecteur de plan 3,7 / 8,0 ms) ;
+  tableau de bord 12,9 et 19,4 ms ; 2 processus 2,22× et 1,80× ; mémoire
+  après démarrage 80,0 et 93,4 Mo, après les exports 95,9 et 105,8 Mo.
 
 - `tests/test_memory.py` : la collecte jeune a lieu une fois par requête,
   avant que la requête n'ouvre sa session (404 compris), jamais quand une
