@@ -912,7 +912,7 @@ passage : 2 859 ms avant, 2 740 ms après).
 
 ## Issue 21, cinquième passage : les jeunes générations collectées avant chaque requête
 
-Mesuré le 2 décembre 2026 entre 05 h 40 et 06 h 50 UTC, sur une machine neuve
+Mesuré le 2 décembre 2026 entre 05 h 40 et 07 h 10 UTC, sur une machine neuve
 et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
 
 - **Ce qui a changé** (`app/perf.py`, `CollectBeforeRequest`) : un processus
@@ -952,8 +952,8 @@ et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
 
   | Listes dont le p99 dépasse 2× la médiane (sur 106) | avant | après | mémoire à la fin, avant / après |
   |---|---:|---:|---|
-  | SQLite, 06 h 39 | 4 | **0** | 141,1 / 132,8 Mo |
-  | PostgreSQL, 06 h 42 | 4 | **0** | 138,8 / 133,9 Mo |
+  | SQLite, 06 h 36 | 4 | **0** | 141,1 / 132,8 Mo |
+  | PostgreSQL, 06 h 38 | 4 | **0** | 138,8 / 133,9 Mo |
 
   Le pire rapport p99 / médiane passe de 2,82 à 1,73 (SQLite) et de 2,64 à
   1,81 (PostgreSQL). Les médianes ne bougent pas : rapport après / avant
