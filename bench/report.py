@@ -1006,9 +1006,25 @@ def _kept_tail() -> str:
     return text[at:].rstrip() if at >= 0 else ""
 
 
-def write_report() -> Path:
+class SectionsWouldBeLost(RuntimeError):
+    """A rebuild would drop sections of docs/performance.md whose results are
+    not in bench/out (a new machine, a clean clone: the JSON files are not
+    committed)."""
+
+
+def _headings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("## ")]
+
+
+def write_report(force: bool = False) -> Path:
     """Rebuild docs/performance.md from the JSON results, keeping its tail
-    (``KEPT_FROM``)."""
+    (``KEPT_FROM``).
+
+    Refused (``SectionsWouldBeLost``, the file left as it is) when the rebuilt
+    file would lose a section the current one has, unless ``force``: the
+    sections come from bench/out/*.json, which a new machine does not have, and
+    a bench run there once silently dropped every other section.
+    """
     kept = _kept_tail()
     results = load_results()
     lines = [HEADER]
@@ -1024,10 +1040,38 @@ def write_report() -> Path:
         lines.append(WHY_21)
     if kept:
         lines.append(kept)
+    text = "\n".join(lines).rstrip() + "\n"
+    if r.DOC.exists() and not force:
+        rebuilt = set(_headings(text))
+        lost = [
+            h for h in _headings(r.DOC.read_text(encoding="utf-8")) if h not in rebuilt
+        ]
+        if lost:
+            raise SectionsWouldBeLost(
+                f"{r.DOC} laissé tel quel : refait depuis {r.OUT}, il perdrait "
+                + " ; ".join(f"« {h[3:]} »" for h in lost)
+                + ". Lancer les bancs qui les écrivent, ou `python -m "
+                "bench.report --force` pour le refaire quand même."
+            )
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
-    r.DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    r.DOC.write_text(text, encoding="utf-8")
     return r.DOC
 
 
+def main(argv: list[str] | None = None) -> None:
+    """Rebuild docs/performance.md from bench/out/*.json."""
+    import argparse  # only for this command line
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even if sections are lost"
+    )
+    args = parser.parse_args(argv)
+    try:
+        print(write_report(force=args.force))
+    except SectionsWouldBeLost as refused:
+        raise SystemExit(str(refused)) from None
+
+
 if __name__ == "__main__":
-    print(write_report())
+    main()
