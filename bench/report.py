@@ -998,10 +998,7 @@ et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
 KEPT_FROM = "<!-- bench.imports:"
 
 
-def _kept_tail() -> str:
-    if not r.DOC.exists():
-        return ""
-    text = r.DOC.read_text(encoding="utf-8")
+def _kept_tail(text: str) -> str:
     at = text.find(KEPT_FROM)
     return text[at:].rstrip() if at >= 0 else ""
 
@@ -1025,7 +1022,8 @@ def write_report(force: bool = False) -> Path:
     sections come from bench/out/*.json, which a new machine does not have, and
     a bench run there once silently dropped every other section.
     """
-    kept = _kept_tail()
+    current = r.DOC.read_text(encoding="utf-8") if r.DOC.exists() else ""
+    kept = _kept_tail(current)
     results = load_results()
     lines = [HEADER]
     for res in results:
@@ -1041,11 +1039,9 @@ def write_report(force: bool = False) -> Path:
     if kept:
         lines.append(kept)
     text = "\n".join(lines).rstrip() + "\n"
-    if r.DOC.exists() and not force:
+    if not force:
         rebuilt = set(_headings(text))
-        lost = [
-            h for h in _headings(r.DOC.read_text(encoding="utf-8")) if h not in rebuilt
-        ]
+        lost = [h for h in _headings(current) if h not in rebuilt]
         if lost:
             raise SectionsWouldBeLost(
                 f"{r.DOC} laissé tel quel : refait depuis {r.OUT}, il perdrait "
@@ -1056,6 +1052,17 @@ def write_report(force: bool = False) -> Path:
     r.DOC.parent.mkdir(parents=True, exist_ok=True)
     r.DOC.write_text(text, encoding="utf-8")
     return r.DOC
+
+
+def write_report_or_say_why() -> Path | None:
+    """``write_report`` for the benches that end with it (``bench.run``,
+    ``bench.search``): a refusal is printed, not raised, their results being
+    in bench/out all the same."""
+    try:
+        return write_report()
+    except SectionsWouldBeLost as refused:
+        print(refused)
+        return None
 
 
 def main(argv: list[str] | None = None) -> None:

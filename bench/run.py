@@ -35,7 +35,7 @@ from bench.measure import (
     raise_priority,
 )
 from bench.pages import plan_pages
-from bench.report import SectionsWouldBeLost, write_report
+from bench.report import write_report_or_say_why
 from bench.server import server_env, serving
 from bench.targets import OUT, ROOT
 
@@ -236,12 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.only:
         run_concurrent_part(args.db, args.quick, args.url)
     if not args.no_doc and not args.only:
-        try:
-            path = write_report()
-        except SectionsWouldBeLost as refused:
-            print(refused)  # the results are in bench/out all the same
-            return
-        print(f"Rapport écrit : {path.relative_to(ROOT)}")
+        path = write_report_or_say_why()
+        if path is not None:
+            print(f"Rapport écrit : {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from bench import dataset
 from bench.measure import machine, measure, measure_interleaved, raise_priority
-from bench.report import SectionsWouldBeLost, write_report
+from bench.report import write_report_or_say_why
 from bench.server import server_env, serving
 
 OUT = dataset.OUT
@@ -166,10 +166,9 @@ def main(argv: list[str] | None = None) -> None:
         raise_priority()
     run(args.db, args.quick, args.rebuild, args.url)
     if not args.no_doc:
-        try:
-            print(f"Rapport écrit : {write_report()}")
-        except SectionsWouldBeLost as refused:
-            print(refused)  # the results are in bench/out all the same
+        path = write_report_or_say_why()
+        if path is not None:
+            print(f"Rapport écrit : {path}")
 
 
 if __name__ == "__main__":
