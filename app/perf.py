@@ -45,9 +45,9 @@ _M_TRIM_THRESHOLD = -1
 #: the thresholds fixed).
 MALLOC_THRESHOLD = 128 * 1024
 
-#: Served requests after which a serving process collects its heap once more
-#: and freezes it (``freeze_warm_heap``). The first requests fill caches that
-#: live as long as the process: compiled SQL statements, templates, Babel's
+#: The requests (counted from start-up) before which a serving process
+#: collects its whole heap once more and freezes it (``freeze_warm_heap``).
+#: The first requests fill caches that live as long as the process: compiled SQL statements, templates, Babel's
 #: locale data, the modules a page imports where it is used (~43,000 objects
 #: after the bench's 85 list pages at 100×). Left in the collector, every full
 #: collection walks them again: 16 ms median, up to 66 ms, about once every 75

@@ -982,13 +982,15 @@ et seule (charge 0,5 à 1,6), jeu 100× reconstruit.
   tableau de bord 12,9 et 19,4 ms ; 2 processus 2,22× et 1,80× ; mémoire
   après démarrage 80,0 et 93,4 Mo, après les exports 95,9 et 105,8 Mo.
 
-- `tests/test_memory.py` : la collecte jeune a lieu une fois par requête,
-  avant que la requête n'ouvre sa session (404 compris), jamais quand une
-  autre requête est en cours, jamais hors d'un serveur ; le gel, à la requête
-  prévue, après une collecte complète. Cassures essayées, chacune fait
-  échouer au moins un test : collecte complète au lieu de la jeune, requêtes
-  en cours ignorées, compteur jamais décrémenté, collecte au démontage de la
-  requête, collecte hors d'un serveur, plus de collecte.
+- `tests/test_memory.py` : la collecte jeune a lieu une fois par requête
+  (404 compris), avant que Flask ne crée les contextes de la requête et ne la
+  distribue, jamais quand une autre requête est en cours, jamais hors d'un
+  serveur ; le gel, à la requête prévue, après une collecte complète.
+  Cassures essayées, chacune fait échouer au moins un test : collecte
+  complète au lieu de la jeune, requêtes en cours ignorées, compteur jamais
+  décrémenté, collecte après la requête au lieu d'avant, collecte depuis
+  `request_started`, collecte hors d'un serveur, plus de collecte,
+  intergiciel non installé.
 """
 
 

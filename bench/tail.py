@@ -9,7 +9,8 @@ started as before a change: ``--against collect`` (the default),
 ``BENCH_COLLECTOR_TIMING=1``, no collection as each request starts
 (``app.perf.CollectBeforeRequest``), collections when the collector's
 thresholds say; ``--against warm``, ``BENCH_NO_WARM_FREEZE=1``, only the
-start-up heap frozen (``app.perf.freeze_warm_heap``). For
+start-up heap frozen (``app.perf.freeze_warm_heap``), the young collection
+still on. For
 each list page ``bench.run`` measures (first pages, deep pages, filters,
 searches, pickers), in the same order, two warm-up requests then N requests
 (20 by default, as ``bench.run``) to each server in turn, each first every
