@@ -47,12 +47,12 @@ MALLOC_THRESHOLD = 128 * 1024
 
 #: The requests (counted from start-up) before which a serving process
 #: collects its whole heap once more and freezes it (``freeze_warm_heap``).
-#: The first requests fill caches that live as long as the process: compiled SQL statements, templates, Babel's
-#: locale data, the modules a page imports where it is used (~43,000 objects
-#: after the bench's 85 list pages at 100×). Left in the collector, every full
-#: collection walks them again: 16 ms median, up to 66 ms, about once every 75
-#: requests, the slowest of a list's 20 requests in the bench. Frozen at these
-#: counts, the pause fell to 9 ms median, 16 ms at most. A dozen steps, denser
+#: The first requests fill caches that live as long as the process: compiled
+#: SQL statements, templates, Babel's locale data, the modules a page imports
+#: where it is used (~43,000 objects after the bench's 85 list pages at 100×).
+#: Left in the collector, every full collection walks them again: 16 ms
+#: median, up to 66 ms, about once every 75 requests, the slowest of a list's
+#: 20 requests in the bench. Frozen at these counts, the pause fell to 9 ms median, 16 ms at most. A dozen steps, denser
 #: at first, when the caches grow fastest: what a frozen object held when it
 #: dies in a reference cycle is never given back, so the process must not
 #: freeze after every collection (measured: +32 MB over 1,500 requests), only
