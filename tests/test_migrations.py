@@ -321,3 +321,112 @@ def test_a_database_behind_the_scripts_is_migrated_at_start(
     assert "migrate" not in up_to_date.extensions  # nothing to migrate, not loaded
     with up_to_date.app_context():
         db.engine.dispose()
+
+
+def test_search_entry_ids_are_renumbered_both_ways(tmp_path, empty_database_uri):
+    """0023 gives every entry the id its record type implies (code × 2³² +
+    record id) and the full-text index follows; its downgrade numbers them
+    1, 2, 3… again, the index still in step."""
+    from app.search import parse, search
+    from app.search.registry import spec_for_type
+
+    app = create_app(
+        base_config(
+            tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_MIGRATE=False
+        )
+    )
+    with app.app_context():
+        flask_migrate = migrations(app)
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision="0022")
+        now = sa.func.current_timestamp()
+        stamps = {"created_at": now, "updated_at": now, "version": 1}
+        with db.engine.begin() as conn:
+            old = sa.MetaData()
+            old.reflect(conn, only=["member", "meeting", "search_entry"])
+            for member_id, last in ((7, "Bréhaut"), (9, "Soudy")):
+                conn.execute(
+                    sa.insert(old.tables["member"]).values(
+                        id=member_id,
+                        first_name="Solenn",
+                        last_name=last,
+                        role="member",
+                        **stamps,
+                    )
+                )
+            entries = old.tables["search_entry"]
+            # As 0014 and the hook wrote them: numbered in order of writing.
+            for entry_id, (kind, record_id, title) in enumerate(
+                [("member", 9, "Solenn Soudy"), ("member", 7, "Solenn Bréhaut")],
+                start=1,
+            ):
+                conn.execute(
+                    sa.insert(entries).values(
+                        id=entry_id,
+                        record_type=kind,
+                        record_id=record_id,
+                        title=title,
+                        body="",
+                    )
+                )
+            # A type without a code (a table since removed): dropped.
+            conn.execute(
+                sa.insert(entries).values(
+                    id=3, record_type="retired", record_id=1, title="Bréhaut", body=""
+                )
+            )
+
+        def ids() -> dict[int, int]:
+            rows = db.session.execute(
+                sa.text("SELECT record_id, id FROM search_entry ORDER BY id")
+            ).all()
+            db.session.rollback()
+            return dict(rows)
+
+        def index_in_step() -> None:
+            if db.engine.dialect.name == "sqlite":
+                db.session.execute(
+                    sa.text(
+                        "INSERT INTO search_fts(search_fts) VALUES ('integrity-check')"
+                    )
+                )
+                db.session.rollback()
+
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        member = spec_for_type("member")
+        assert ids() == {9: member.entry_id(9), 7: member.entry_id(7)}
+        index_in_step()
+        if db.engine.dialect.name == "postgresql":
+            # No sequence a generic reset (dump restore) would push past 2³¹.
+            owned = db.session.execute(
+                sa.text("SELECT pg_get_serial_sequence('search_entry', 'id')")
+            ).scalar()
+            db.session.rollback()
+            assert owned is None
+        hits = search(db.session, parse("brehaut"), ["member"])
+        assert [hit.record_id for group in hits.groups for hit in group.hits] == [7]
+        db.session.rollback()
+
+        flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision="0022")
+        assert ids() == {7: 1, 9: 2}
+        index_in_step()
+        if db.engine.dialect.name == "sqlite":
+            # What 0022's code read: the entries behind the FTS5 rows.
+            found = db.session.execute(
+                sa.text(
+                    "SELECT e.record_id FROM search_entry e WHERE e.id IN "
+                    "(SELECT rowid FROM search_fts WHERE search_fts MATCH 'brehaut*')"
+                )
+            ).all()
+            assert found == [(7,)]
+        else:
+            # The sequence serves new entries again, after the renumbered ones.
+            next_id = db.session.execute(
+                sa.text("SELECT nextval('search_entry_id_seq')")
+            ).scalar()
+            assert next_id == 3
+        db.session.rollback()
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        assert ids() == {9: member.entry_id(9), 7: member.entry_id(7)}
+        index_in_step()
+        db.session.rollback()
+        db.engine.dispose()

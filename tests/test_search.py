@@ -39,6 +39,19 @@ def found(db, text: str, record_type: str | None = None, release=True) -> list[s
     return labels
 
 
+def assert_entry_ids_carry_their_records(session) -> int:
+    """Every index entry's id is its record type's code × 2³² + the record id
+    (what the SQLite searches read instead of the entry); the entries' count."""
+    table = SearchEntry.__table__
+    rows = session.execute(
+        sa.select(table.c.id, table.c.record_type, table.c.record_id)
+    ).all()
+    codes = {spec.record_type: spec.code for spec in indexed_models()}
+    wrong = [r for r in rows if r.id != (codes[r.record_type] << 32) + r.record_id]
+    assert not wrong, wrong[:5]
+    return len(rows)
+
+
 def ids(db, text: str, record_type: str) -> set[int]:
     results = search(db.session, text, [record_type], per_type=1000)
     found_ids = {hit.record_id for group in results.groups for hit in group.hits}
@@ -271,6 +284,7 @@ def test_form_create_edit_and_delete(db, admin_client):
     assert response.status_code == 302, response.get_data(as_text=True)
     assert found(db, "ligue enseignement", "organisation")
     assert found(db, "federation", "organisation") == []
+    assert assert_entry_ids_carry_their_records(db.session) == 1
     db.session.expire_all()
     response = admin_client.post(
         "/admin/organisation/delete/",
@@ -319,6 +333,7 @@ def test_import_is_indexed(app, db, admin_client, tmp_path, monkeypatch):
         confirm[f"col-{index}"] = key
     assert admin_client.post(url, data=confirm).status_code == 302
     assert found(db, "elodie hennebont", "member") == ["Élodie Abgrall"]
+    assert assert_entry_ids_carry_their_records(db.session) == 1
 
 
 def test_cli_import_and_reindex(app, db, tmp_path):
@@ -336,6 +351,7 @@ def test_cli_import_and_reindex(app, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Structures : 1" in result.output
     assert found(db, "cafe", "organisation") == ["Café des Possibles"]
+    assert assert_entry_ids_carry_their_records(db.session) == 1
 
 
 def test_restore_of_a_deleted_record_is_indexed(db, admin_client, make_member):
@@ -360,6 +376,7 @@ def test_restore_of_a_deleted_record_is_indexed(db, admin_client, make_member):
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert found(db, "kervella", "member") == ["Nolwenn Kervella"]
+    assert assert_entry_ids_carry_their_records(db.session) == 1
 
 
 def test_demo_loader_is_indexed_and_cascades_are_removed(demo):
@@ -372,6 +389,7 @@ def test_demo_loader_is_indexed_and_cascades_are_removed(demo):
     )
     demo.session.add(meeting)
     demo.session.commit()
+    assert assert_entry_ids_carry_their_records(demo.session) > 30
     assert sorted(found(demo, "kerfrehour")) == sorted(
         ["Publier le bilan du forum Kerfréhour", str(meeting)]
     )
@@ -386,6 +404,7 @@ def test_rebuild_gives_the_same_index_as_the_hooks(demo):
     before = set(demo.session.execute(sa.select(*columns)).all())
     assert rebuild(demo.session) == len(before)
     demo.session.commit()
+    assert assert_entry_ids_carry_their_records(demo.session) == len(before)
     assert set(demo.session.execute(sa.select(*columns)).all()) == before
     assert found(demo, "brehaut", "member") == ["Solenn Bréhaut"]
 
@@ -429,3 +448,55 @@ def test_a_document_is_found_by_its_body(admin_client, db):
     assert search(db.session, parse("logiciels libres"), ["document"]).total == 1
     page = admin_client.get("/admin/recherche/?q=formats+ouverts")
     assert "Contribution de Philippe Ladame" in page.get_data(as_text=True)
+
+
+def test_every_searchable_model_has_a_code_of_its_own():
+    """The codes number the entries' ids: two types sharing one would mix
+    their records in every search."""
+    specs = indexed_models()
+    codes = [spec.code for spec in specs]
+    assert len(set(codes)) == len(codes) == len(specs)
+    assert all(0 < code < 1 << 31 for code in codes)
+    member = next(spec for spec in specs if spec.record_type == "member")
+    assert member.entry_id(12) == (member.code << 32) + 12
+    with pytest.raises(ValueError):
+        member.entry_id(1 << 32)
+
+
+def test_a_searchable_model_without_a_code_is_refused():
+    from app.search.registry import spec_for
+
+    class Uncoded:  # what spec_for reads: the declaration, then the columns
+        __search_index__ = {"title": ("name",)}
+
+    with pytest.raises(TypeError, match="code"):
+        spec_for(Uncoded)
+
+
+def test_sqlite_searches_tell_the_records_from_the_index_alone(app, demo, admin_client):
+    """On SQLite a match's rowid is the entry's id, which carries its record:
+    a list search, a picker and the global counts never read ``search_entry``
+    for that (9 to 12 ms of a meeting search at 100×, 4,350 entries read)."""
+    if demo.engine.dialect.name != "sqlite":
+        pytest.skip("the FTS5 table's rowid is SQLite's")
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(demo.engine, "before_cursor_execute", record)
+    try:
+        html = admin_client.get("/admin/meeting/?search=ajustement").get_data(
+            as_text=True
+        )
+        counts = search(demo.session, "ajustement", ["meeting", "decision"])
+        demo.session.rollback()
+    finally:
+        sa.event.remove(demo.engine, "before_cursor_execute", record)
+    assert "ajustement" in html.lower()
+    assert counts.total >= 1
+    matching = [s for s in statements if "MATCH" in s]
+    assert matching
+    # The global search reads the few entries it shows (their text for the
+    # extract), never to count or to know a match's type.
+    assert not [s for s in matching if "search_entry" in s and "bm25" not in s]

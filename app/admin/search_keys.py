@@ -21,17 +21,14 @@ import json
 import sqlalchemy as sa
 from flask import has_request_context, request
 
-from app.models.search import SearchEntry
 from app.search import (
     Query,
     any_entry_matching,
     entries_matching,
     record_ids,
-    typed_record_ids,
+    typed_record_keys,
 )
-from app.search.registry import spec_for
-
-ENTRY = SearchEntry.__table__
+from app.search.registry import spec_for, spec_for_type
 
 #: Searches matching at most this many records are resolved to keys first.
 #: The keys travel as one parameter (``key_in``): binding each of 5,000 keys
@@ -75,13 +72,11 @@ def key_in(session, column, keys: list, walk: bool = False):
     return column.in_(keys)
 
 
-def _entries(session, record_type: str, record_ids: list):
-    """(entry id, record id) of the index entries of these records."""
-    stmt = sa.select(ENTRY.c.id, ENTRY.c.record_id).where(
-        ENTRY.c.record_type == record_type,
-        key_in(session, ENTRY.c.record_id, record_ids),
-    )
-    return session.execute(stmt).all()
+def _entries(record_type: str, record_ids: list) -> list[tuple[int, int]]:
+    """(entry id, record id) of the index entries of these records: an entry's
+    id is computed from its record's (``IndexSpec.entry_id``), not read."""
+    spec = spec_for_type(record_type)
+    return [(spec.entry_id(record_id), record_id) for record_id in record_ids]
 
 
 class SearchKeysMixin:
@@ -103,12 +98,9 @@ class SearchKeysMixin:
         typed: dict[str, list] = {}
         if indexed and not part.empty:
             types = sorted({spec.record_type for spec in indexed})
-            stmt = typed_record_ids(session, part, types)
-            rows = session.execute(stmt.limit(SEARCH_PREFETCH_MAX + 1)).all()
-            if len(rows) > SEARCH_PREFETCH_MAX:
+            typed = typed_record_keys(session, part, types, SEARCH_PREFETCH_MAX)
+            if typed is None:
                 return None
-            for record_type, record_id in rows:
-                typed.setdefault(record_type, []).append(record_id)
         (pk,) = sa.inspect(self.model).primary_key
         found: set = set()
         selects = []
@@ -160,7 +152,7 @@ class SearchKeysMixin:
         #: Index entry id → the candidates it stands for.
         stands_for: dict[int, set] = {}
         if own is not None:
-            for entry_id, record_id in _entries(session, own, ordered):
+            for entry_id, record_id in _entries(own, ordered):
                 stands_for.setdefault(entry_id, set()).add(record_id)
         if related:
             links = sa.select(pk, *(fk for fk, _ in related)).where(
@@ -175,7 +167,7 @@ class SearchKeysMixin:
                 if not by_target:
                     continue
                 targets = sorted(by_target)
-                for entry_id, record_id in _entries(session, record_type, targets):
+                for entry_id, record_id in _entries(record_type, targets):
                     stands_for.setdefault(entry_id, set()).update(by_target[record_id])
         entry_ids = sorted(stands_for)
         for part in parts:

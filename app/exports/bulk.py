@@ -149,7 +149,7 @@ class PreparedInsert:
                     obj.__dict__["id"] = record_id
                     log[LOG_LABEL] = _label(obj)
             if entry is not None:
-                entry[1] = record_id
+                self.writer.number_entry(entry, record_id)
 
 
 def _keys_of(value: dict) -> tuple[str, ...]:

@@ -45,7 +45,8 @@ LOG_KEYS = (
     "batch",
     "note",
 )
-ENTRY_KEYS = ("record_type", "record_id", "title", "body")
+ENTRY_KEYS = ("id", "record_type", "record_id", "title", "body")
+ENTRY_ID, ENTRY_RECORD_ID = ENTRY_KEYS.index("id"), ENTRY_KEYS.index("record_id")
 LOG_ID, LOG_LABEL, LOG_SNAPSHOT = (
     LOG_KEYS.index("record_id"),
     LOG_KEYS.index("record_label"),
@@ -144,8 +145,10 @@ class EntryWriter:
             title, body = self.spec.texts(
                 obj if obj is not None else self._object(values)
             )
+            record_id = values.get("id")
             entry = self.entry_params.row(
                 {
+                    "id": None if record_id is None else self.spec.entry_id(record_id),
                     "record_type": self.spec.record_type,
                     "record_id": values.get("id"),
                     "title": title,
@@ -153,6 +156,11 @@ class EntryWriter:
                 }
             )
         return log, entry, obj
+
+    def number_entry(self, entry: list, record_id: int) -> None:
+        """Give a new record's search-entry parameters its id, once known."""
+        entry[ENTRY_ID] = self.spec.entry_id(record_id)
+        entry[ENTRY_RECORD_ID] = record_id
 
     def write_entries(self, conn, logs: list, entries: list, stale: list[int]):
         """Replace the search entries of ``stale`` records, add the new rows."""

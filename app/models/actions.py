@@ -33,7 +33,7 @@ class Action(TimestampMixin, db.Model):
     __gender__ = "f"
     __label_plural__ = "Actions de suivi"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("title",), "body": ("description",)}
+    __search_index__ = {"code": 12, "title": ("title",), "body": ("description",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300), info={"label": "Intitulé"})

@@ -71,7 +71,7 @@ class Document(TimestampMixin, db.Model):
     __label__ = "Document"
     __label_plural__ = "Documents"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("title",), "body": ("body", "recipients")}
+    __search_index__ = {"code": 13, "title": ("title",), "body": ("body", "recipients")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300), info={"label": "Titre"})

@@ -62,6 +62,7 @@ class Meeting(TimestampMixin, db.Model):
     __label_plural__ = "Réunions"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {
+        "code": 10,
         "title": ("objective",),
         "body": ("place", "context", "exchanges"),
     }
@@ -256,7 +257,7 @@ class Decision(TimestampMixin, db.Model):
     __gender__ = "f"
     __label_plural__ = "Décisions"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("text",)}
+    __search_index__ = {"code": 11, "title": ("text",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(

@@ -39,7 +39,7 @@ class Organisation(TimestampMixin, db.Model):
     __gender__ = "f"
     __label_plural__ = "Structures"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("name",), "body": ("town",)}
+    __search_index__ = {"code": 1, "title": ("name",), "body": ("town",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})
@@ -69,7 +69,7 @@ class College(TimestampMixin, db.Model):
     __label__ = "Collège"
     __label_plural__ = "Collèges"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("name",)}
+    __search_index__ = {"code": 2, "title": ("name",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), info={"label": "Nom"})
@@ -90,6 +90,7 @@ class Member(TimestampMixin, db.Model):
     __label_plural__ = "Membres"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {
+        "code": 3,
         "title": ("first_name", "last_name"),
         "body": ("email", "town", "notes"),
     }
@@ -174,7 +175,7 @@ class WorkingGroup(TimestampMixin, db.Model):
     __label__ = "Groupe de travail"
     __label_plural__ = "Groupes de travail"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("name",), "body": ("description",)}
+    __search_index__ = {"code": 4, "title": ("name",), "body": ("description",)}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})

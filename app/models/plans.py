@@ -62,7 +62,7 @@ class Plan(TimestampMixin, db.Model):
     __label__ = "Plan suivi"
     __label_plural__ = "Plans suivis"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("short_name", "name")}
+    __search_index__ = {"code": 5, "title": ("short_name", "name")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), info={"label": "Nom"})
@@ -113,6 +113,7 @@ class PlanAction(TimestampMixin, db.Model):
     __label_plural__ = "Actions des plans"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {
+        "code": 6,
         "title": ("action {number}", "title"),
         "body": ("axis",),
         # "action 12" or "12" lists this action first.
@@ -189,7 +190,7 @@ class Amendment(TimestampMixin, db.Model):
     __label__ = "Amendement"
     __label_plural__ = "Amendements"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"title": ("text",), "body": ("rationale",)}
+    __search_index__ = {"code": 7, "title": ("text",), "body": ("rationale",)}
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("plan_action",)
     #: What a picker matches besides the search index: the parts of __str__
@@ -315,6 +316,7 @@ class Indicator(TimestampMixin, db.Model):
     __label_plural__ = "Indicateurs"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
     __search_index__ = {
+        "code": 8,
         "title": ("name",),
         "body": ("description", "unit", "source"),
     }
@@ -381,7 +383,7 @@ class Measurement(TimestampMixin, db.Model):
     __gender__ = "f"
     __label_plural__ = "Mesures"
     #: What the search index holds (app/search/registry.py): title fields weigh more.
-    __search_index__ = {"body": ("comment", "source")}
+    __search_index__ = {"code": 9, "body": ("comment", "source")}
     #: Relations that __str__ reads; list queries load them eagerly.
     __str_relations__ = ("indicator",)
 

@@ -23,7 +23,15 @@ class SearchEntry(db.Model):
     #: Derived from the records, which have their own history.
     __history__ = False
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``code × 2³² + record_id`` (``IndexSpec.entry_id``), never drawn from a
+    #: sequence: the full-text index alone then tells each match's record.
+    #: INTEGER on SQLite, where only that type makes the column the rowid
+    #: (64 bits there) that the FTS5 table refers to.
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    )
     #: Table name of the record (``member``, ``meeting``...).
     record_type: Mapped[str] = mapped_column(sa.String(60), info={"label": "Type"})
     record_id: Mapped[int] = mapped_column(sa.Integer, info={"label": "N° de fiche"})

@@ -6,9 +6,8 @@
   transaction as the record, and the full rebuild (``cdpl-gestion reindex``);
 - ``engine``: the database-specific matching (SQLite FTS5, PostgreSQL full
   text), the global search and its extracts; list searches and pickers use
-  ``record_ids``, ``typed_record_ids``, ``entries_matching`` and
-  ``any_entry_matching``
-  (``app.admin.search_keys``);
+  ``record_ids``, ``typed_record_ids`` (``typed_record_keys``),
+  ``entries_matching`` and ``any_entry_matching`` (``app.admin.search_keys``);
 - ``labels``: a record found by the words of the label a picker shows.
 """
 
@@ -23,6 +22,7 @@ from app.search.engine import (
     record_ids,
     search,
     typed_record_ids,
+    typed_record_keys,
 )
 from app.search.indexer import install, rebuild
 from app.search.labels import label_condition
@@ -40,6 +40,7 @@ __all__ = [
     "record_ids",
     "search",
     "typed_record_ids",
+    "typed_record_keys",
 ]
 
 

@@ -52,6 +52,7 @@ def _after_flush(session, flush_context) -> None:
                 continue
             title, body = spec.texts(obj)
             row = {
+                "id": spec.entry_id(obj.id),
                 "record_type": spec.record_type,
                 "record_id": obj.id,
                 "title": title,
@@ -111,6 +112,7 @@ def rebuild(session, log=None) -> int:
                 title, body = spec.texts(row)
                 rows.append(
                     {
+                        "id": spec.entry_id(row.id),
                         "record_type": spec.record_type,
                         "record_id": row.id,
                         "title": title,

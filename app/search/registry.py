@@ -3,6 +3,7 @@
 A model opts in with a class attribute (no import of this package needed)::
 
     __search_index__ = {
+        "code": 3,                              # its own number, never reused
         "title": ("first_name", "last_name"),   # weighs more, shown first
         "body": ("email", "town", "notes"),
         "number": "number",                     # optional: "12" finds it first
@@ -11,6 +12,13 @@ A model opts in with a class attribute (no import of this package needed)::
 Each entry is a column name or a format string over column names
 (``"action {number}"``). New tables (document versions, e-mails...) become
 searchable by declaring it; ``cdpl-gestion reindex`` then fills their entries.
+
+The ``code`` numbers the entries: an entry's id is ``code × 2³² + record id``
+(``IndexSpec.entry_id``), so that the full-text index alone tells which
+record each match stands for (``app.search.engine``: a range of ids is a
+record type). A new model takes the next free number; a number is never
+given to another table, since ids already stored carry it (renumbering
+needs a migration, as 0023 did). Taken: 1 to 13.
 """
 
 from __future__ import annotations
@@ -23,6 +31,10 @@ import sqlalchemy as sa
 from app.extensions import db
 
 _FORMATTER = string.Formatter()
+#: An entry's id is its record type's code shifted by this many bits, plus
+#: the record's id (below 2³²: the tables' integer keys).
+ID_SHIFT = 32
+RECORD_ID_LIMIT = 1 << ID_SHIFT
 
 
 def _names(entry: str) -> list[str]:
@@ -46,6 +58,8 @@ class IndexSpec:
     """The searchable fields of one model."""
 
     model: type
+    #: The record type's number in the entries' ids (see the module docstring).
+    code: int
     title: tuple[str, ...]
     body: tuple[str, ...]
     #: Column that a number query ("action 12", "12") matches exactly.
@@ -67,6 +81,17 @@ class IndexSpec:
             names += [n for n in _names(entry) if n not in names]
         return names
 
+    @property
+    def first_entry_id(self) -> int:
+        """The lowest entry id of this record type (record id 0)."""
+        return self.code << ID_SHIFT
+
+    def entry_id(self, record_id: int) -> int:
+        """The id of this record's index entry."""
+        if not 0 <= record_id < RECORD_ID_LIMIT:
+            raise ValueError(f"record id out of the index's range: {record_id}")
+        return self.first_entry_id + record_id
+
     def texts(self, row) -> tuple[str, str]:
         """(title, body) of a record or of a row holding its columns."""
         title = " ".join(v for v in (_value(row, e) for e in self.title) if v)
@@ -84,8 +109,15 @@ def spec_for(model: type) -> IndexSpec | None:
     declared = model.__dict__.get("__search_index__")
     spec = None
     if declared:
+        code = declared.get("code")
+        if not isinstance(code, int) or not 0 < code < 1 << 31:
+            raise TypeError(
+                f'{model.__name__}.__search_index__ needs a "code": a positive '
+                "number of its own (see app.search.registry)"
+            )
         spec = IndexSpec(
             model=model,
+            code=code,
             title=tuple(declared.get("title", ())),
             body=tuple(declared.get("body", ())),
             number=declared.get("number"),
@@ -112,11 +144,27 @@ def indexed_models() -> list[IndexSpec]:
         order = {t.name: i for i, t in enumerate(db.metadata.sorted_tables)}
         specs = [spec_for(m.class_) for m in mappers]
         found = [s for s in specs if s is not None]
+        by_code: dict[int, str] = {}
+        for spec in found:
+            other = by_code.setdefault(spec.code, spec.record_type)
+            if other != spec.record_type:
+                raise TypeError(
+                    f"search index code {spec.code} given to both {other} "
+                    f"and {spec.record_type}"
+                )
         _ordered.clear()
         _ordered[mappers] = sorted(
             found, key=lambda s: order.get(s.record_type, len(order))
         )
     return _ordered[mappers]
+
+
+def spec_for_code(code: int) -> IndexSpec | None:
+    """The searchable model whose entries' ids carry ``code``."""
+    for spec in indexed_models():
+        if spec.code == code:
+            return spec
+    return None
 
 
 def spec_for_type(record_type: str) -> IndexSpec | None:
