@@ -449,12 +449,13 @@ WHY = """
   journaux et abonnements agenda, petites et réservées aux administrateurs.
 - **Cibles de l'issue 18 (recherche)** : la recherche globale tient ses 50 ms
   sur les deux bases. Les recherches de listes restent au-dessus de leur
-  première page, mesurées tour à tour avec elle (charge 3,4 à 4,1) : membres
-  ×0,9 à 1,14, présences ×1,15 à 1,4, réunions (« preparation », 2 174 fiches)
-  ×1,6 à 1,9, contre ×1,6 à 6,5 avant la seconde passe. La première page ne
-  fait presque rien en SQL ; une recherche consulte l'index, compte exactement
-  et lit des fiches dispersées (détail et essais dans les sections
-  « Recherche »).
+  première page, mesurées tour à tour avec elle : depuis la migration 0023
+  (troisième passage), sur SQLite, membres ×1,05, présences ×1,09 à 1,18,
+  réunions (« preparation », 2 174 fiches) ×1,35 à 1,55 ; sur PostgreSQL
+  ×1,14, ×1,43 et ×1,55 à 1,6 (×1,6 à 6,5 avant la seconde passe). La
+  première page ne fait presque rien en SQL ; une recherche consulte l'index,
+  compte exactement et lit des fiches dispersées (détail et essais dans les
+  sections « Recherche » et « Issue 18 »).
 - **Recherche d'un mot fréquent** (un mot présent dans 10 % des réunions) : la
   liste doit compter et trier des milliers de fiches trouvées ; l'index les
   trouve en quelques millisecondes, mais la recherche reste plus chère que la
