@@ -28,7 +28,7 @@ from app.search import (
     record_ids,
     typed_record_keys,
 )
-from app.search.registry import spec_for, spec_for_type
+from app.search.registry import spec_for
 
 #: Searches matching at most this many records are resolved to keys first.
 #: The keys travel as one parameter (``key_in``): binding each of 5,000 keys
@@ -70,13 +70,6 @@ def key_in(session, column, keys: list, walk: bool = False):
     if session.get_bind().dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, keys, sa.ARRAY(column.type)))
     return column.in_(keys)
-
-
-def _entries(record_type: str, record_ids: list) -> list[tuple[int, int]]:
-    """(entry id, record id) of the index entries of these records: an entry's
-    id is computed from its record's (``IndexSpec.entry_id``), not read."""
-    spec = spec_for_type(record_type)
-    return [(spec.entry_id(record_id), record_id) for record_id in record_ids]
 
 
 class SearchKeysMixin:
@@ -137,38 +130,40 @@ class SearchKeysMixin:
         actions took 280 ms), where the full-text match itself is cheap.
         """
         own = None
-        related = []  # (the listed record's foreign key, the related type)
+        related = []  # (the listed record's foreign key, the related spec)
         for path, _columns in groups.values():
             spec = spec_for(self._target(path))
             if path:
                 (local,) = path[0].property.local_columns
-                related.append((local, spec.record_type))
+                related.append((local, spec))
             else:
-                own = spec.record_type
+                own = spec
         if not keys:
             return keys
         ordered = sorted(keys)
         (pk,) = sa.inspect(self.model).primary_key
-        #: Index entry id → the candidates it stands for.
+        #: Index entry id → the candidates it stands for. An entry's id is
+        #: computed from its record's (``IndexSpec.entry_id``), not read.
         stands_for: dict[int, set] = {}
         if own is not None:
-            for entry_id, record_id in _entries(own, ordered):
-                stands_for.setdefault(entry_id, set()).add(record_id)
+            for record_id in ordered:
+                stands_for.setdefault(own.entry_id(record_id), set()).add(record_id)
         if related:
             links = sa.select(pk, *(fk for fk, _ in related)).where(
                 key_in(session, pk, ordered)
             )
             rows = session.execute(links).all()
-            for position, (_fk, record_type) in enumerate(related, start=1):
+            for position, (_fk, spec) in enumerate(related, start=1):
                 by_target: dict = {}
                 for row in rows:
                     if row[position] is not None:
                         by_target.setdefault(row[position], set()).add(row[0])
                 if not by_target:
                     continue
-                targets = sorted(by_target)
-                for entry_id, record_id in _entries(record_type, targets):
-                    stands_for.setdefault(entry_id, set()).update(by_target[record_id])
+                for record_id in sorted(by_target):
+                    stands_for.setdefault(spec.entry_id(record_id), set()).update(
+                        by_target[record_id]
+                    )
         entry_ids = sorted(stands_for)
         for part in parts:
             matched = entries_matching(

@@ -150,7 +150,7 @@ class EntryWriter:
                 {
                     "id": None if record_id is None else self.spec.entry_id(record_id),
                     "record_type": self.spec.record_type,
-                    "record_id": values.get("id"),
+                    "record_id": record_id,
                     "title": title,
                     "body": body,
                 }

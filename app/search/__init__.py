@@ -6,8 +6,8 @@
   transaction as the record, and the full rebuild (``cdpl-gestion reindex``);
 - ``engine``: the database-specific matching (SQLite FTS5, PostgreSQL full
   text), the global search and its extracts; list searches and pickers use
-  ``record_ids``, ``typed_record_ids`` (``typed_record_keys``),
-  ``entries_matching`` and ``any_entry_matching`` (``app.admin.search_keys``);
+  ``record_ids``, ``typed_record_keys``, ``entries_matching`` and
+  ``any_entry_matching`` (``app.admin.search_keys``);
 - ``labels``: a record found by the words of the label a picker shows.
 """
 
@@ -21,7 +21,6 @@ from app.search.engine import (
     entries_matching,
     record_ids,
     search,
-    typed_record_ids,
     typed_record_keys,
 )
 from app.search.indexer import install, rebuild
@@ -39,7 +38,6 @@ __all__ = [
     "rebuild",
     "record_ids",
     "search",
-    "typed_record_ids",
     "typed_record_keys",
 ]
 
