@@ -430,3 +430,19 @@ def test_search_entry_ids_are_renumbered_both_ways(tmp_path, empty_database_uri)
         index_in_step()
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_search_codes_frozen_by_0023_are_the_models_codes():
+    """0023 renumbered the entries with its own copy of the codes: a code a
+    model declares differently would file its migrated entries under another
+    type. Codes are never given again, so the copy stays true."""
+    import importlib.util
+
+    from app.search.registry import indexed_models
+
+    path = f"{MIGRATIONS_DIR}/versions/0023_search_entry_ids_carry_their_type.py"
+    spec = importlib.util.spec_from_file_location("migration_0023", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    declared = {s.record_type: s.code for s in indexed_models()}
+    assert {t: declared.get(t) for t in migration.CODES} == migration.CODES
