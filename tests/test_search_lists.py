@@ -141,6 +141,29 @@ def test_meeting_search_gives_the_same_pages_and_count_every_way(
     assert shown(admin_client, "/admin/meeting/?search=zzzz")[1] == []
 
 
+def test_a_walked_search_reads_its_page_in_the_walk(
+    meetings, admin_client, monkeypatch
+):
+    """Keys tested while the sort index is walked: the page's rows come from
+    that one statement, not keys first then rows; with another order (no
+    walk) and many rows, keys first again. Same rows either way (above)."""
+    _mode(monkeypatch, "sort index walked")
+    calls = []
+    original = listing.FastListMixin._keys_first
+
+    def spy(self, query):
+        calls.append(self.endpoint)
+        return original(self, query)
+
+    monkeypatch.setattr(listing.FastListMixin, "_keys_first", spy)
+    want = expected(meetings, lambda m: says(m, "budget"))
+    assert shown(admin_client, "/admin/meeting/?search=budget") == (7, want)
+    assert calls == []
+    count, rows = shown(admin_client, "/admin/meeting/?search=budget&sort=1")
+    assert count == 7 and sorted(rows) == sorted(want)
+    assert calls == ["meeting"]
+
+
 def test_a_frequent_word_only_narrows_what_the_rarer_found(
     meetings, admin_client, monkeypatch
 ):

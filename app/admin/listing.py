@@ -349,6 +349,7 @@ class FastListMixin(FastSearchMixin):
         # (``FastSearchMixin._apply_search``).
         g._cdpl_unfiltered = not filters
         g.pop("_cdpl_search_count", None)
+        g.pop("_cdpl_search_walks", None)
         try:
             count, query = super().get_list(
                 page,
@@ -363,6 +364,7 @@ class FastListMixin(FastSearchMixin):
             g._cdpl_skip_count = False
             g._cdpl_unfiltered = False
             search_count = g.pop("_cdpl_search_count", None)
+            walks = g.pop("_cdpl_search_walks", False)
         if estimate is not None:
             count = estimate
         elif count is None and search_count is not None:
@@ -371,6 +373,12 @@ class FastListMixin(FastSearchMixin):
             return count, query
         size = self.page_size if page_size is None else page_size
         deep = bool(page and size and page * size >= DEEP_OFFSET)
+        if walks and not deep and not filters:
+            # The search's keys are tested while the sort index is walked
+            # (``key_in``, ``id + 0``): SQLite cannot start from them, so the
+            # page's rows are read in that one walk, not keys first then rows
+            # (one statement less to build and run: 0.8 ms of a meeting search).
+            return count, query.all()
         if deep or ((search or filters) and (count is None or count > FEW_ROWS)):
             return count, self._keys_first(query)
         return count, query.all()
