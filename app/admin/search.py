@@ -175,7 +175,7 @@ class FastSearchMixin(SearchKeysMixin):
                 ]
         query = query.filter(*clauses)
         if walking and has_request_context():
-            # The page's rows are then read in the walk (``ListingMixin.get_list``).
+            # The page's rows are then read in the walk (``FastListMixin.get_list``).
             g._cdpl_search_walks = True
         if count_query is not None:
             if (
