@@ -446,3 +446,46 @@ def test_search_codes_frozen_by_0023_are_the_models_codes():
     spec.loader.exec_module(migration)
     declared = {s.record_type: s.code for s in indexed_models()}
     assert {t: declared.get(t) for t in migration.CODES} == migration.CODES
+
+
+def test_0024_gives_each_record_type_its_index_of_vectors(tmp_path, empty_database_uri):
+    """On PostgreSQL 0024 makes one partial index of the vectors per record
+    type of its copy, the same types the models declare; its downgrade drops
+    them. On SQLite it does nothing."""
+    import importlib.util
+
+    from app.search.registry import indexed_models
+
+    path = f"{MIGRATIONS_DIR}/versions/0024_search_vector_per_type.py"
+    spec = importlib.util.spec_from_file_location("migration_0024", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert set(migration.TYPES) == {s.record_type for s in indexed_models()}
+    app = create_app(
+        base_config(
+            tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_uri, AUTO_MIGRATE=False
+        )
+    )
+    with app.app_context():
+        flask_migrate = migrations(app)
+        postgresql = db.engine.dialect.name == "postgresql"
+        want = (
+            {migration.index_name(t) for t in migration.TYPES} if postgresql else set()
+        )
+
+        def partial() -> set[str]:
+            names = sa.inspect(db.engine).get_indexes("search_entry")
+            return {
+                i["name"]
+                for i in names
+                if i["name"].startswith("ix_search_entry_vector_")
+            }
+
+        for revision in ("0024", "0023", "0024"):
+            if revision == "0023":
+                flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision=revision)
+            else:
+                flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision=revision)
+            db.engine.dispose()
+            assert partial() == (want if revision == "0024" else set())
+        db.engine.dispose()

@@ -65,6 +65,9 @@ UNMANAGED_TABLES = frozenset(
 )
 UNMANAGED_COLUMNS = frozenset({("search_entry", "vector")})
 UNMANAGED_INDEXES = frozenset({"ix_search_entry_vector"})
+#: PostgreSQL's index of each record type's vectors (migration 0024):
+#: ``ix_search_entry_vector_<record_type>``.
+UNMANAGED_INDEX_PREFIX = "ix_search_entry_vector_"
 
 
 def include_name(name, type_, parent_names) -> bool:
@@ -74,5 +77,7 @@ def include_name(name, type_, parent_names) -> bool:
     if type_ == "column":
         return (parent_names.get("table_name"), name) not in UNMANAGED_COLUMNS
     if type_ == "index":
-        return name not in UNMANAGED_INDEXES
+        return name not in UNMANAGED_INDEXES and not (name or "").startswith(
+            UNMANAGED_INDEX_PREFIX
+        )
     return True

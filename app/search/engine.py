@@ -50,6 +50,8 @@ RANK_LIMIT = 1000
 EXTRACT_CHARS = 160
 
 _FTS = sa.table("search_fts", sa.column("rowid", sa.Integer))
+#: A record type's name (a table name), written out in PostgreSQL queries.
+_TYPE_NAME = re.compile(r"[a-z_]+")
 
 
 def _dialect(session) -> str:
@@ -111,24 +113,36 @@ def record_ids(session, query: Query, record_type: str):
         return sa.select(_fts_record_id().label("record_id")).where(
             _fts5_match(query), _fts_of(specs)
         )
+    return sa.select(ENTRY.c.record_id).where(_of_types(query, [record_type]))
+
+
+def _of_types(query: Query, record_types: list[str]):
+    """PostgreSQL: the entries of ``record_types`` matching ``query``, one type
+    at a time (``record_type = 'meeting' AND vector @@ q OR …``), each type
+    written out so that the planner uses that type's own index of vectors
+    (migration 0024; a plan for any value of a bound parameter could not):
+    "preparation" in the meetings and their groups reads 2,174 entries
+    instead of the 10,275 of every type (5.1 → 2.7 ms)."""
     # Imported here, as below: its types load SQLAlchemy's PostgreSQL dialect
     # (~2.3 MB), which an SQLite process never needs.
     from app.search import tsquery
 
-    stmt = sa.select(ENTRY.c.record_id).where(ENTRY.c.record_type == record_type)
-    return stmt.where(tsquery.matches(query))
+    branches = []
+    for record_type in record_types:
+        if not _TYPE_NAME.fullmatch(record_type):  # a table name, never typed
+            raise ValueError(f"not a record type: {record_type!r}")
+        literal = sa.literal_column(f"'{record_type}'", sa.String)
+        branches.append(sa.and_(ENTRY.c.record_type == literal, tsquery.matches(query)))
+    return sa.or_(*branches) if branches else sa.false()
 
 
 def _typed_record_ids(session, query: Query, record_types: list[str]):
     """(record_type, record_id) of the PostgreSQL records of ``record_types``
     matching ``query`` (a select): one pass over the matching entries for
     several types. ``query`` must not be empty."""
-    from app.search import tsquery  # PostgreSQL only (see record_ids)
-
-    stmt = sa.select(ENTRY.c.record_type, ENTRY.c.record_id).where(
-        ENTRY.c.record_type.in_(record_types)
+    return sa.select(ENTRY.c.record_type, ENTRY.c.record_id).where(
+        _of_types(query, record_types)
     )
-    return stmt.where(tsquery.matches(query))
 
 
 #: The MATCH text of a statement built once (``_typed_keys_sqlite``).
@@ -214,7 +228,7 @@ def entries_matching(session, query: Query, within) -> set[int]:
             _fts5_match(query), within(_FTS.c.rowid + 0)
         )
     else:
-        from app.search import tsquery  # PostgreSQL only (see record_ids)
+        from app.search import tsquery  # PostgreSQL only (see _of_types)
 
         stmt = sa.select(ENTRY.c.id).where(within(ENTRY.c.id), tsquery.matches(query))
     return set(session.execute(stmt).scalars())
@@ -230,11 +244,7 @@ def any_entry_matching(session, query: Query, record_types: list[str]) -> bool:
             _fts5_match(query), _fts_of(_specs(record_types))
         )
     else:
-        from app.search import tsquery  # PostgreSQL only (see record_ids)
-
-        stmt = sa.select(ENTRY.c.id).where(
-            ENTRY.c.record_type.in_(record_types), tsquery.matches(query)
-        )
+        stmt = sa.select(ENTRY.c.id).where(_of_types(query, record_types))
     return session.execute(stmt.limit(1)).first() is not None
 
 
@@ -275,7 +285,7 @@ def _counts(session, query: Query, types: list[str]) -> dict[str, int]:
             for code, count in session.execute(stmt).all()
             if (spec := spec_for_code(code)) is not None
         }
-    from app.search import tsquery  # PostgreSQL only (see record_ids)
+    from app.search import tsquery  # PostgreSQL only (see _of_types)
 
     stmt = (
         sa.select(ENTRY.c.record_type, sa.func.count())
@@ -298,7 +308,7 @@ def _newest(session, query: Query, record_type: str, per_type: int):
         )
         stmt = sa.select(*columns).where(ENTRY.c.id.in_(newest))
     else:
-        from app.search import tsquery  # PostgreSQL only (see record_ids)
+        from app.search import tsquery  # PostgreSQL only (see _of_types)
 
         stmt = sa.select(*columns).where(
             ENTRY.c.record_type == record_type, tsquery.matches(query)
@@ -321,7 +331,7 @@ def _ranked(session, query: Query, types: list[str], per_type: int):
             .where(_fts5_match(query), _fts_of(_specs(types)))
         )
     else:
-        from app.search import tsquery  # PostgreSQL only (see record_ids)
+        from app.search import tsquery  # PostgreSQL only (see _of_types)
 
         score = -tsquery.rank(query)
         scored = sa.select(*columns, score.label("score")).where(
