@@ -9,6 +9,9 @@
   for prefixes and phrases); ranked by ts_rank.
 
 Both columns and configurations are made by migration 0014.
+On PostgreSQL each record type also has its own index of vectors (partial
+GIN, migration 0024), which list searches reach by naming their types in
+clear (``_of_types``); the global search keeps the index of every entry.
 
 An entry's id carries its record type (``IndexSpec.entry_id``: code × 2³² +
 record id, migration 0023). On SQLite the FTS5 table's rowid is that id, so a

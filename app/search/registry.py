@@ -18,7 +18,9 @@ The ``code`` numbers the entries: an entry's id is ``code × 2³² + record id``
 record each match stands for (``app.search.engine``: a range of ids is a
 record type). A new model takes the next free number; a number is never
 given to another table, since ids already stored carry it (renumbering
-needs a migration, as 0023 did). Taken: 1 to 13.
+needs a migration, as 0023 did). Taken: 1 to 13. On PostgreSQL a new type
+also wants its own index of vectors, by a migration as 0024 (without one its
+searches stay exact, through the index of every entry).
 """
 
 from __future__ import annotations
