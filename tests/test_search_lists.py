@@ -305,7 +305,7 @@ def test_postgresql_reads_each_types_own_index_of_vectors(db):
     10,275 entries of every type matching "preparation" at 100× (5.1 → 2.7 ms).
     Only a query naming each type in clear lets the planner prove an index's
     ``WHERE record_type = …``."""
-    from app.search.engine import _typed_record_ids
+    from app.search.matching import _typed_record_ids
 
     stmt = _typed_record_ids(db.session, parse("budget"), ["meeting", "working_group"])
     # The types in clear in the statement itself, not bound parameters: a

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from app.models.base import LabelledEnum
-from app.search.engine import record_ids
+from app.search.matching import record_ids
 from app.search.query import Query, fold, is_number, parse
 from app.search.registry import spec_for
 from app.timezone import PARIS

@@ -4,7 +4,7 @@ Nothing typed reaches the database as query syntax: FTS5 and tsquery operators
 (``"``, ``*``, ``-``, ``:``, parentheses, NEAR, AND, OR...) are separators or
 plain words here, and each word is made of letters and digits only. The
 database-specific expressions are built from these parts in
-``app.search.engine``.
+``app.search.matching``.
 """
 
 from __future__ import annotations

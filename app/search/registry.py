@@ -15,7 +15,7 @@ searchable by declaring it; ``cdpl-gestion reindex`` then fills their entries.
 
 The ``code`` numbers the entries: an entry's id is ``code × 2³² + record id``
 (``IndexSpec.entry_id``), so that the full-text index alone tells which
-record each match stands for (``app.search.engine``: a range of ids is a
+record each match stands for (``app.search.matching``: a range of ids is a
 record type). A new model takes the next free number; a number is never
 given to another table, since ids already stored carry it (renumbering
 needs a migration, as 0023 did). Taken: 1 to 13. On PostgreSQL a new type

@@ -1,8 +1,8 @@
 """PostgreSQL full text: the tsquery of a search and its match on ``search_entry``.
 
-Imported by ``app.search.engine`` where a PostgreSQL search is built, never at
-start-up: the types below load SQLAlchemy's PostgreSQL dialect (~2.3 MB), which
-an SQLite process has no use for.
+Imported by ``app.search.matching`` and ``engine`` where a PostgreSQL search
+is built, never at start-up: the types below load SQLAlchemy's PostgreSQL
+dialect (~2.3 MB), which an SQLite process has no use for.
 """
 
 from __future__ import annotations
