@@ -78,8 +78,6 @@ class FastSearchMixin(SearchKeysMixin):
 
         #: The listed records' keys, when read here (the count may be theirs).
         own_keys: set | None = None
-        #: Whether the page walks the sort index testing those keys.
-        walking = False
         if len(groups) == 1:
             # Every field is on the same record (often a related one): all terms
             # go into one condition, hence at most one subquery.
@@ -94,7 +92,6 @@ class FastSearchMixin(SearchKeysMixin):
                     if keys is not None:
                         walk = not path and self._walks_sort_index()
                         clause = key_in(session, column, sorted(keys), walk)
-                        walking = walks(session, keys, walk)
                         own_keys = None if path else keys
                 if clause is None:
                     clause = self._indexed(session, path, spec, parsed)
@@ -110,7 +107,6 @@ class FastSearchMixin(SearchKeysMixin):
                     if found is not None:
                         walk = not path and self._walks_sort_index()
                         clause = key_in(session, column, sorted(found), walk)
-                        walking = walks(session, found, walk)
                         own_keys = None if path else found
                 if clause is None:
                     clause = self._through(path, like)
@@ -163,7 +159,6 @@ class FastSearchMixin(SearchKeysMixin):
             if found is not None:
                 walk = self._walks_sort_index()
                 clauses = [key_in(session, pk, sorted(found), walk)]
-                walking = walks(session, found, walk)
                 own_keys = found
             elif own_only is not None:
                 clauses = [pk.in_(own_only)]
@@ -174,8 +169,14 @@ class FastSearchMixin(SearchKeysMixin):
                     if (keys := self._unit_selects(session, part, pattern, groups))
                 ]
         query = query.filter(*clauses)
-        if walking and has_request_context():
-            # The page's rows are then read in the walk (``FastListMixin.get_list``).
+        if (
+            own_keys is not None
+            and has_request_context()
+            and walks(session, own_keys, self._walks_sort_index())
+        ):
+            # The listed records' own keys are tested while the sort index is
+            # walked (``key_in``): the page's rows are then read in the walk
+            # (``FastListMixin.get_list``).
             g._cdpl_search_walks = True
         if count_query is not None:
             if (
